@@ -1,0 +1,24 @@
+// The public surface of @authlink/core, curated by hand.
+export * from './catalog/index.js';
+export { AuthlinkError, isAuthlinkError, type FieldProblem } from './errors/authlink-error.js';
+export { ERROR_CODES, type ErrorCode } from './errors/error-codes.js';
+export { systemClock, addSeconds, type Clock } from './clock.js';
+export { newId, randomToken, hashToken } from './ids.js';
+export * from './model.js';
+export { Vault, VaultError, keyIdOf, type SecretContext } from './vault/vault.js';
+export { parseEncryptionKey, loadOrCreateKeyFile, EncryptionKeyError, KEY_FILE_NAME } from './vault/encryption-key.js';
+export type { Database } from './storage/database-schema.js';
+export type { Executor } from './storage/executor.js';
+export { openSqliteDatabase } from './storage/sqlite-database.js';
+export { migrateToLatest, MigrationError } from './storage/migrate.js';
+export type { AuthScheme, ResolvedScheme, StartResult } from './schemes/auth-scheme.js';
+export { SchemeFailure, CredentialsRevoked } from './schemes/auth-scheme.js';
+export { findAuthScheme, supportedAuthSchemes } from './schemes/scheme-registry.js';
+export { createAuthlinkServices, DEFAULT_TIMINGS, type AuthlinkServices, type AuthlinkServicesOptions } from './services/authlink-services.js';
+export type { Logger } from './services/logger.js';
+export type { FlowTimings } from './services/service-context.js';
+export { ProjectService, API_KEY_PREFIX, BOOTSTRAP_PROJECT_ID, type CreatedProject } from './services/project-service.js';
+export { IntegrationService, type AuthConfigInput, type CreateIntegrationInput, type UpdateIntegrationInput } from './services/integration-service.js';
+export { ConnectionService, type InitiateInput, type ReinitiateInput, type CredentialsView } from './services/connection-service.js';
+export { ConnectFlowService, type ConnectForm, type ConnectLinkOutcome, type FlowEnd } from './services/connect-flow-service.js';
+export type { ConnectedAccountFilter } from './storage/repositories/connected-account-repository.js';

@@ -1,0 +1,156 @@
+import * as oauth from 'oauth4webapi';
+import { renderTemplate } from '../catalog/template.js';
+import type { Credentials } from '../model.js';
+import type { AuthScheme, AuthorizeInput, CompleteInput, OAuthClient, RefreshInput, ResolvedScheme } from './auth-scheme.js';
+import { CredentialsRevoked, SchemeFailure } from './auth-scheme.js';
+import { applyPlacements } from './credential-placement.js';
+import { collectFields } from './field-values.js';
+import { requestOptions } from './oauth-http.js';
+
+const DEFAULT_PLACEMENT = [{ in: 'header' as const, name: 'Authorization', value: 'Bearer {accessToken}' }];
+
+function authorizationServer(scheme: ResolvedScheme, data: Readonly<Record<string, string>>): oauth.AuthorizationServer {
+  if (!scheme.authorizationUrl || !scheme.tokenUrl) throw new SchemeFailure('the integration has no authorization or token URL');
+  const tokenUrl = renderTemplate(scheme.tokenUrl, data, { encode: true });
+  return {
+    // Without discovery there is no issuer to compare against; the token endpoint's origin
+    // stands in so that nothing ever compares equal by accident.
+    issuer: scheme.issuer ?? new URL(tokenUrl).origin,
+    authorization_endpoint: renderTemplate(scheme.authorizationUrl, data, { encode: true }),
+    token_endpoint: tokenUrl,
+    ...(scheme.revocationUrl && { revocation_endpoint: renderTemplate(scheme.revocationUrl, data, { encode: true }) }),
+    ...(scheme.userinfoUrl && { userinfo_endpoint: renderTemplate(scheme.userinfoUrl, data, { encode: true }) }),
+    ...(scheme.jwksUri && { jwks_uri: scheme.jwksUri }),
+  };
+}
+
+/** RFC 6749 §2.3.1: basic is what every server must accept, so it is the default. */
+function clientAuthentication(scheme: ResolvedScheme, client: OAuthClient): oauth.ClientAuth {
+  if (client.clientSecret === null) return oauth.None();
+  return scheme.tokenEndpointAuthMethod === 'client_secret_post'
+    ? oauth.ClientSecretPost(client.clientSecret)
+    : oauth.ClientSecretBasic(client.clientSecret);
+}
+
+function wantsOpenId(scopes: readonly string[]): boolean {
+  return scopes.includes('openid');
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof oauth.AuthorizationResponseError) {
+    return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
+  }
+  if (error instanceof oauth.ResponseBodyError) {
+    return `token exchange refused: ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
+  }
+  if (error instanceof oauth.OperationProcessingError) return `token response rejected: ${error.message}`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'token endpoint timed out';
+  if (error instanceof TypeError) return 'token endpoint unreachable';
+  return 'token exchange failed';
+}
+
+function toCredentials(response: oauth.TokenEndpointResponse, now: Date): Credentials {
+  const credentials: Credentials = { accessToken: response.access_token, tokenType: response.token_type };
+  if (response.refresh_token) credentials.refreshToken = response.refresh_token;
+  if (typeof response.expires_in === 'number') {
+    credentials.expiresAt = new Date(now.getTime() + response.expires_in * 1000).toISOString();
+  }
+  if (response.scope) credentials.scope = response.scope;
+  if (response.id_token) credentials.idToken = response.id_token;
+  return credentials;
+}
+
+/**
+ * `OAUTH2`: the authorization code grant (RFC 6749 §4.1) with PKCE S256 (RFC 7636), `state`
+ * for CSRF, and for OpenID Connect a `nonce` checked in the ID token. All protocol checks are
+ * oauth4webapi's; this module only decides parameters and maps failures to reasons.
+ */
+export const oauth2Scheme: AuthScheme = {
+  name: 'OAUTH2',
+
+  start({ scheme, data }) {
+    const { publicData, missing } = collectFields(scheme.fields, data);
+    if (missing.length > 0) return { kind: 'form', missing };
+    return { kind: 'redirect', publicData };
+  },
+
+  async authorize({ scheme, client, scopes, redirectUri, data }: AuthorizeInput) {
+    const as = authorizationServer(scheme, data);
+    const url = new URL(as.authorization_endpoint as string);
+    const state = oauth.generateRandomState();
+    const pending: Record<string, string> = {};
+    url.searchParams.set('client_id', client.clientId);
+    url.searchParams.set('redirect_uri', redirectUri);
+    url.searchParams.set('response_type', 'code');
+    if (scopes.length > 0) url.searchParams.set('scope', scopes.join(scheme.scopeSeparator ?? ' '));
+    url.searchParams.set('state', state);
+    if (scheme.pkce !== false) {
+      const codeVerifier = oauth.generateRandomCodeVerifier();
+      url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
+      url.searchParams.set('code_challenge_method', 'S256');
+      pending.codeVerifier = codeVerifier;
+    }
+    if (wantsOpenId(scopes)) {
+      const nonce = oauth.generateRandomNonce();
+      url.searchParams.set('nonce', nonce);
+      pending.nonce = nonce;
+    }
+    for (const [name, value] of Object.entries(scheme.authorizationParams ?? {})) url.searchParams.set(name, value);
+    return { url: url.href, state, pending };
+  },
+
+  async complete({ scheme, client, redirectUri, callbackUrl, state, pending, data }: CompleteInput) {
+    const as = authorizationServer(scheme, data);
+    const oauthClient: oauth.Client = { client_id: client.clientId };
+    try {
+      // Checks `state` and, when the server sends it or advertises it, `iss` (RFC 9207).
+      const params = oauth.validateAuthResponse(as, oauthClient, callbackUrl, state);
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        oauthClient,
+        clientAuthentication(scheme, client),
+        params,
+        redirectUri,
+        pending.codeVerifier ?? oauth.nopkce,
+        requestOptions(as.token_endpoint as string),
+      );
+      const result = await oauth.processAuthorizationCodeResponse(as, oauthClient, response, {
+        expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+        requireIdToken: pending.nonce !== undefined,
+      });
+      return toCredentials(result, new Date());
+    } catch (error) {
+      throw new SchemeFailure(describeFailure(error), { cause: error });
+    }
+  },
+
+  async refresh({ scheme, client, credentials, data }: RefreshInput) {
+    const refreshToken = credentials.refreshToken;
+    if (typeof refreshToken !== 'string') throw new CredentialsRevoked('no refresh token was issued; reinitiate the connection');
+    const as = authorizationServer(scheme, data);
+    const oauthClient: oauth.Client = { client_id: client.clientId };
+    try {
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        oauthClient,
+        clientAuthentication(scheme, client),
+        refreshToken,
+        requestOptions(as.token_endpoint as string),
+      );
+      const result = await oauth.processRefreshTokenResponse(as, oauthClient, response);
+      const next = toCredentials(result, new Date());
+      // RFC 6749 §6: the server MAY issue a new refresh token; if it does not, the old one stays valid.
+      if (next.refreshToken === undefined) next.refreshToken = refreshToken;
+      return next;
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') {
+        throw new CredentialsRevoked(describeFailure(error), { cause: error });
+      }
+      throw new SchemeFailure(describeFailure(error), { cause: error });
+    }
+  },
+
+  apply(credentials, scheme, data, request) {
+    applyPlacements(scheme.placement.length > 0 ? scheme.placement : DEFAULT_PLACEMENT, credentials, data, request);
+  },
+};

@@ -1,0 +1,39 @@
+import type { Credentials } from '../model.js';
+import type { Vault } from '../vault/vault.js';
+
+/**
+ * The two things an account's ciphertext column can hold, each bound to its own purpose so one
+ * can never be read as the other: what the initiator supplied while the account is INITIATED,
+ * and the credentials once it is ACTIVE.
+ */
+export class AccountSecrets {
+  readonly #vault: Vault;
+  constructor(vault: Vault) {
+    this.#vault = vault;
+  }
+
+  sealCredentials(accountId: string, credentials: Credentials): string {
+    return this.#vault.encryptJson(credentials, { table: 'connected_accounts', rowId: accountId, purpose: 'credentials' });
+  }
+
+  openCredentials(accountId: string, ciphertext: string): Credentials {
+    return this.#vault.decryptJson<Credentials>(ciphertext, { table: 'connected_accounts', rowId: accountId, purpose: 'credentials' });
+  }
+
+  sealInitiation(accountId: string, data: Readonly<Record<string, string>>): string {
+    return this.#vault.encryptJson(data, { table: 'connected_accounts', rowId: accountId, purpose: 'initiation' });
+  }
+
+  openInitiation(accountId: string, ciphertext: string | null): Record<string, string> {
+    if (ciphertext === null) return {};
+    return this.#vault.decryptJson<Record<string, string>>(ciphertext, { table: 'connected_accounts', rowId: accountId, purpose: 'initiation' });
+  }
+
+  sealPending(stateHash: string, pending: Readonly<Record<string, string>>): string {
+    return this.#vault.encryptJson(pending, { table: 'oauth_states', rowId: stateHash, purpose: 'pending' });
+  }
+
+  openPending(stateHash: string, ciphertext: string): Record<string, string> {
+    return this.#vault.decryptJson<Record<string, string>>(ciphertext, { table: 'oauth_states', rowId: stateHash, purpose: 'pending' });
+  }
+}

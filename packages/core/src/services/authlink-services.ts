@@ -1,0 +1,59 @@
+import type { Catalog } from '../catalog/catalog.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Executor } from '../storage/executor.js';
+import type { Vault } from '../vault/vault.js';
+import { AccountSecrets } from './account-secrets.js';
+import { ConnectFlowService } from './connect-flow-service.js';
+import { ConnectionService } from './connection-service.js';
+import { IntegrationService } from './integration-service.js';
+import { silentLogger, type Logger } from './logger.js';
+import { ProjectService } from './project-service.js';
+import type { FlowTimings, ServiceContext } from './service-context.js';
+
+export interface AuthlinkServicesOptions {
+  db: Executor;
+  vault: Vault;
+  catalog: Catalog;
+  publicUrl: string;
+  clock?: Clock;
+  logger?: Logger;
+  timings?: Partial<FlowTimings>;
+}
+
+export interface AuthlinkServices {
+  projects: ProjectService;
+  integrations: IntegrationService;
+  connections: ConnectionService;
+  connectFlow: ConnectFlowService;
+  catalog: Catalog;
+}
+
+export const DEFAULT_TIMINGS: FlowTimings = Object.freeze({
+  connectLinkTtlSeconds: 24 * 60 * 60,
+  // The callback must arrive within 10 minutes of leaving for the provider.
+  oauthStateTtlSeconds: 10 * 60,
+});
+
+/** Wires the domain services together; the HTTP layer and the CLI use nothing else. */
+export function createAuthlinkServices(options: AuthlinkServicesOptions): AuthlinkServices {
+  const clock = options.clock ?? systemClock;
+  const integrations = new IntegrationService({ db: options.db, vault: options.vault, catalog: options.catalog, clock });
+  const context: ServiceContext = {
+    db: options.db,
+    vault: options.vault,
+    secrets: new AccountSecrets(options.vault),
+    catalog: options.catalog,
+    clock,
+    logger: options.logger ?? silentLogger,
+    integrations,
+    publicUrl: options.publicUrl.replace(/\/+$/, ''),
+    timings: { ...DEFAULT_TIMINGS, ...options.timings },
+  };
+  return {
+    projects: new ProjectService(options.db, clock),
+    integrations,
+    connections: new ConnectionService(context),
+    connectFlow: new ConnectFlowService(context),
+    catalog: options.catalog,
+  };
+}

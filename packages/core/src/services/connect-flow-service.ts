@@ -1,0 +1,220 @@
+import type { FieldDefinition } from '../catalog/app-definition.js';
+import { addSeconds } from '../clock.js';
+import { AuthlinkError } from '../errors/authlink-error.js';
+import { hashToken } from '../ids.js';
+import type { Integration } from '../model.js';
+import { SchemeFailure, type AuthScheme, type ResolvedScheme } from '../schemes/auth-scheme.js';
+import type { ConnectedAccountRow } from '../storage/database-schema.js';
+import {
+  consumeConnectLink,
+  consumeOAuthState,
+  findUsableConnectLink,
+  insertOAuthState,
+  type ConnectLinkRecord,
+} from '../storage/repositories/connect-flow-repository.js';
+import { findConnectedAccountRow, transitionConnectedAccount } from '../storage/repositories/connected-account-repository.js';
+import { withQuery } from './redirect-url.js';
+import { resolveIntegrationScheme } from './scheme-resolution.js';
+import { appOf, callbackUrl, schemeModule, type ServiceContext } from './service-context.js';
+
+/** What the hosted form shows: never a secret value, only labels and public values. */
+export interface ConnectForm {
+  appKey: string;
+  appName: string;
+  fields: FieldDefinition[];
+  values: Record<string, string>;
+  error?: string;
+}
+
+export type ConnectLinkOutcome = { kind: 'redirect'; location: string } | { kind: 'form'; form: ConnectForm };
+
+/** Where the browser goes when a flow ends, or which page it sees when there is nowhere to go. */
+export interface FlowEnd {
+  status: 'success' | 'failed';
+  connectedAccountId?: string;
+  appName?: string;
+  error?: string;
+  /** The initiator's redirect URL with the outcome in its query; null → show a page. */
+  location: string | null;
+}
+
+interface LinkedAccount {
+  link: ConnectLinkRecord;
+  row: ConnectedAccountRow;
+  integration: Integration;
+  scheme: AuthScheme;
+  resolved: ResolvedScheme;
+}
+
+/** The browser side of a connection: connect links, the hosted form, the OAuth callback. */
+export class ConnectFlowService {
+  readonly #ctx: ServiceContext;
+
+  constructor(context: ServiceContext) {
+    this.#ctx = context;
+  }
+
+  /** `GET /connect/{token}`: redirect to the provider, or show the form for missing fields. */
+  async open(token: string): Promise<ConnectLinkOutcome> {
+    const linked = await this.#linked(token);
+    const data = this.#ctx.secrets.openInitiation(linked.row.id, linked.row.credentials_ciphertext);
+    const start = linked.scheme.start({ scheme: linked.resolved, data });
+    if (start.kind === 'form') return { kind: 'form', form: this.#form(linked, start.missing) };
+    if (start.kind === 'redirect') return { kind: 'redirect', location: await this.#beginAuthorization(linked, data, start.publicData) };
+    // Complete data would have made the account ACTIVE at initiation: nothing to do here.
+    throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection needs nothing more');
+  }
+
+  /** `POST /connect/{token}`: the end user's fields. Invalid ones re-show the form with the reason. */
+  async submit(token: string, fields: Readonly<Record<string, string>>): Promise<{ kind: 'form'; form: ConnectForm } | { kind: 'done'; end: FlowEnd } | { kind: 'redirect'; location: string }> {
+    const linked = await this.#linked(token);
+    const stored = this.#ctx.secrets.openInitiation(linked.row.id, linked.row.credentials_ciphertext);
+    const submitted = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''));
+    const data = { ...stored, ...submitted };
+    let start;
+    try {
+      start = linked.scheme.start({ scheme: linked.resolved, data });
+    } catch (error) {
+      if (error instanceof AuthlinkError && (error.code === 'INVALID_FIELD' || error.code === 'MISSING_FIELD')) {
+        const missing = linked.resolved.fields.filter((f) => f.suppliedBy === 'user' && stored[f.name] === undefined);
+        return { kind: 'form', form: { ...this.#form(linked, missing), error: error.message } };
+      }
+      throw error;
+    }
+    if (start.kind === 'form') {
+      return { kind: 'form', form: { ...this.#form(linked, start.missing), error: `Please fill in: ${start.missing.map((f) => f.label).join(', ')}` } };
+    }
+    if (start.kind === 'redirect') return { kind: 'redirect', location: await this.#beginAuthorization(linked, data, start.publicData) };
+
+    const now = this.#ctx.clock().toISOString();
+    await this.#ctx.db.transaction().execute(async (trx) => {
+      if (!(await consumeConnectLink(trx, linked.link.tokenHash, now))) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this link was used or has expired');
+      const moved = await transitionConnectedAccount(trx, linked.row.project_id, linked.row.id, ['INITIATED'], {
+        status: 'ACTIVE',
+        status_reason: null,
+        data: JSON.stringify(start.publicData),
+        credentials_ciphertext: this.#ctx.secrets.sealCredentials(linked.row.id, start.credentials),
+        updated_at: now,
+      });
+      if (!moved) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection is no longer waiting for input');
+    });
+    this.#ctx.logger.info({ projectId: linked.row.project_id, connectedAccountId: linked.row.id, app: linked.row.app }, 'connection completed by form');
+    return { kind: 'done', end: this.#end(linked.row, 'success') };
+  }
+
+  /**
+   * `GET /oauth/callback`. An unknown, replayed or expired `state` changes nothing: it cannot be
+   * tied to an account without trusting the attacker's input.
+   */
+  async callback(url: URL): Promise<FlowEnd> {
+    const state = url.searchParams.get('state');
+    if (!state || state.length > 512) return { status: 'failed', error: 'invalid_state', location: null };
+    const now = this.#ctx.clock();
+    const stateHash = hashToken(state);
+    const record = await consumeOAuthState(this.#ctx.db, stateHash, now.toISOString());
+    if (!record) {
+      this.#ctx.logger.warn({}, 'oauth callback with an unknown, used or expired state');
+      return { status: 'failed', error: 'invalid_state', location: null };
+    }
+    const row = await findConnectedAccountRow(this.#ctx.db, record.projectId, record.connectedAccountId);
+    if (!row || row.status !== 'INITIATED') return { status: 'failed', error: 'connection_not_pending', location: null };
+    const integration = await this.#ctx.integrations.get(record.projectId, row.integration_id);
+    const scheme = schemeModule(integration);
+    const data = JSON.parse(row.data) as Record<string, string>;
+    try {
+      if (!scheme.complete) throw new SchemeFailure(`${integration.authScheme} has no callback`);
+      const credentials = await scheme.complete({
+        scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
+        client: { clientId: integration.clientId ?? '', clientSecret: await this.#ctx.integrations.clientSecret(record.projectId, integration.id) },
+        redirectUri: callbackUrl(this.#ctx),
+        callbackUrl: url,
+        state,
+        pending: this.#ctx.secrets.openPending(stateHash, record.pendingCiphertext),
+        data,
+      });
+      const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
+        status: 'ACTIVE',
+        status_reason: null,
+        credentials_ciphertext: this.#ctx.secrets.sealCredentials(row.id, credentials),
+        updated_at: this.#ctx.clock().toISOString(),
+      });
+      if (!moved) return { status: 'failed', error: 'connection_not_pending', location: null };
+      this.#ctx.logger.info({ projectId: row.project_id, connectedAccountId: row.id, app: row.app }, 'oauth connection completed');
+      return this.#end(row, 'success');
+    } catch (error) {
+      if (!(error instanceof SchemeFailure)) throw error;
+      await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
+        status: 'FAILED',
+        status_reason: error.reason,
+        updated_at: this.#ctx.clock().toISOString(),
+      });
+      this.#ctx.logger.warn({ projectId: row.project_id, connectedAccountId: row.id, app: row.app, reason: error.reason }, 'oauth connection failed');
+      return this.#end(row, 'failed', error.reason.split(':')[0] ?? 'failed');
+    }
+  }
+
+  async #beginAuthorization(linked: LinkedAccount, data: Record<string, string>, publicData: Record<string, string>): Promise<string> {
+    const { integration, row } = linked;
+    if (!linked.scheme.authorize) throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `${integration.authScheme} has no authorization step`);
+    const authorization = await linked.scheme.authorize({
+      scheme: linked.resolved,
+      client: { clientId: integration.clientId ?? '', clientSecret: null },
+      scopes: integration.scopes,
+      redirectUri: callbackUrl(this.#ctx),
+      data,
+    });
+    const now = this.#ctx.clock();
+    const stateHash = hashToken(authorization.state);
+    await this.#ctx.db.transaction().execute(async (trx) => {
+      // Single use: a second click on the same link must not start a second authorization.
+      if (!(await consumeConnectLink(trx, linked.link.tokenHash, now.toISOString()))) {
+        throw new AuthlinkError('CONNECT_LINK_INVALID', 'this link was used or has expired');
+      }
+      await insertOAuthState(
+        trx,
+        {
+          stateHash,
+          projectId: row.project_id,
+          connectedAccountId: row.id,
+          pendingCiphertext: this.#ctx.secrets.sealPending(stateHash, authorization.pending),
+          expiresAt: addSeconds(now, this.#ctx.timings.oauthStateTtlSeconds).toISOString(),
+        },
+        now.toISOString(),
+      );
+      await trx.updateTable('connected_accounts').set({ data: JSON.stringify(publicData), updated_at: now.toISOString() }).where('id', '=', row.id).execute();
+    });
+    return authorization.url;
+  }
+
+  async #linked(token: string): Promise<LinkedAccount> {
+    const invalid = new AuthlinkError('CONNECT_LINK_INVALID', 'this link is invalid, was used or has expired');
+    if (token.length === 0 || token.length > 128) throw invalid;
+    const link = await findUsableConnectLink(this.#ctx.db, hashToken(token), this.#ctx.clock().toISOString());
+    if (!link) throw invalid;
+    const row = await findConnectedAccountRow(this.#ctx.db, link.projectId, link.connectedAccountId);
+    if (!row || row.status !== 'INITIATED') throw invalid;
+    const integration = await this.#ctx.integrations.get(link.projectId, row.integration_id);
+    return {
+      link,
+      row,
+      integration,
+      scheme: schemeModule(integration),
+      resolved: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
+    };
+  }
+
+  #form(linked: LinkedAccount, fields: FieldDefinition[]): ConnectForm {
+    const app = appOf(this.#ctx, linked.row.app);
+    return { appKey: linked.row.app, appName: app?.name ?? linked.row.app, fields, values: JSON.parse(linked.row.data) as Record<string, string> };
+  }
+
+  #end(row: ConnectedAccountRow, status: 'success' | 'failed', error?: string): FlowEnd {
+    const end: FlowEnd = { status, connectedAccountId: row.id, appName: row.app, location: null };
+    if (error !== undefined) end.error = error;
+    if (row.redirect_url) {
+      end.location = withQuery(row.redirect_url, { status, connectedAccountId: row.id, appName: row.app, error });
+    }
+    return end;
+  }
+}
+

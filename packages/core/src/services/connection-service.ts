@@ -1,0 +1,292 @@
+import type { AuthSchemeName } from '../catalog/app-definition.js';
+import { addSeconds } from '../clock.js';
+import { AuthlinkError } from '../errors/authlink-error.js';
+import { hashToken, newId, randomToken } from '../ids.js';
+import {
+  DEFAULT_ENTITY_ID,
+  type ConnectedAccount,
+  type ConnectionResponse,
+  type ConnectionStatus,
+  type Credentials,
+  type Integration,
+  type Page,
+} from '../model.js';
+import { CredentialsRevoked, SchemeFailure } from '../schemes/auth-scheme.js';
+import type { ConnectedAccountRow, IntegrationRow } from '../storage/database-schema.js';
+import type { Executor } from '../storage/executor.js';
+import { insertConnectLink, revokeConnectFlows } from '../storage/repositories/connect-flow-repository.js';
+import {
+  deleteConnectedAccountRow,
+  findConnectedAccount,
+  findConnectedAccountRow,
+  insertConnectedAccount,
+  listConnectedAccounts,
+  replaceLabels,
+  transitionConnectedAccount,
+  type ConnectedAccountFilter,
+} from '../storage/repositories/connected-account-repository.js';
+import { deleteEntityRow, ensureEntity, entityExists } from '../storage/repositories/entity-repository.js';
+import { insertIntegration, toIntegration } from '../storage/repositories/integration-repository.js';
+import type { AuthConfigInput } from './integration-service.js';
+import { validateRedirectUrl } from './redirect-url.js';
+import { resolveIntegrationScheme } from './scheme-resolution.js';
+import { appOf, connectUrl, schemeModule, type ServiceContext } from './service-context.js';
+
+export interface InitiateInput {
+  integrationId?: string | undefined;
+  app?: string | undefined;
+  entityId?: string | undefined;
+  labels?: string[] | undefined;
+  redirectUrl?: string | undefined;
+  authScheme?: AuthSchemeName | undefined;
+  authConfig?: AuthConfigInput | undefined;
+  data?: Record<string, string> | undefined;
+}
+
+export interface ReinitiateInput {
+  redirectUrl?: string | undefined;
+  data?: Record<string, string> | undefined;
+}
+
+export interface CredentialsView {
+  connectedAccountId: string;
+  authScheme: AuthSchemeName;
+  credentials: Credentials;
+}
+
+/** Fields only handed out when asked for by name: they let the holder mint new access tokens. */
+const LONG_LIVED_SECRETS = ['refreshToken', 'idToken'];
+
+/** The connection lifecycle seen from the project's API. The browser side is ConnectFlowService. */
+export class ConnectionService {
+  readonly #ctx: ServiceContext;
+
+  constructor(context: ServiceContext) {
+    this.#ctx = context;
+  }
+
+  async initiate(projectId: string, input: InitiateInput): Promise<ConnectionResponse> {
+    const redirectUrl = input.redirectUrl === undefined ? null : validateRedirectUrl(input.redirectUrl);
+    const { integration, newRow } = await this.#resolveIntegration(projectId, input);
+    const entityId = input.entityId ?? DEFAULT_ENTITY_ID;
+    const now = this.#ctx.clock();
+    const accountId = newId('ca', now);
+    const data = input.data ?? {};
+    const start = schemeModule(integration).start({ scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration), data });
+
+    const row: ConnectedAccountRow = {
+      id: accountId,
+      project_id: projectId,
+      entity_id: entityId,
+      integration_id: integration.id,
+      app: integration.app,
+      auth_scheme: integration.authScheme,
+      status: start.kind === 'ready' ? 'ACTIVE' : 'INITIATED',
+      status_reason: null,
+      data: JSON.stringify(start.kind === 'form' ? {} : start.publicData),
+      credentials_ciphertext:
+        start.kind === 'ready' ? this.#ctx.secrets.sealCredentials(accountId, start.credentials) : this.#ctx.secrets.sealInitiation(accountId, data),
+      redirect_url: redirectUrl,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    };
+    const token = start.kind === 'ready' ? null : randomToken();
+    await this.#ctx.db.transaction().execute(async (trx) => {
+      if (newRow) await insertIntegration(trx, newRow);
+      await ensureEntity(trx, projectId, entityId, now.toISOString());
+      await insertConnectedAccount(trx, row, input.labels ?? []);
+      if (token !== null) await this.#insertLink(trx, projectId, accountId, token, now);
+    });
+    this.#ctx.logger.info({ projectId, connectedAccountId: accountId, app: integration.app, status: row.status }, 'connection initiated');
+    return {
+      connectionStatus: row.status as ConnectionStatus,
+      connectedAccountId: accountId,
+      redirectUrl: token === null ? null : connectUrl(this.#ctx, token),
+    };
+  }
+
+  /** Starts the flow again for an account that is not ACTIVE; old links and states stop working. */
+  async reinitiate(projectId: string, id: string, input: ReinitiateInput): Promise<ConnectionResponse> {
+    const account = await this.get(projectId, id);
+    if (account.status === 'ACTIVE') {
+      throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ACTIVE; disable it before re-initiating, or use refresh`);
+    }
+    const redirectUrl = input.redirectUrl === undefined ? account.redirectUrl : validateRedirectUrl(input.redirectUrl);
+    const integration = await this.#ctx.integrations.get(projectId, account.integrationId);
+    const data = { ...account.data, ...input.data };
+    const start = schemeModule(integration).start({ scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration), data });
+    const now = this.#ctx.clock();
+    const token = start.kind === 'ready' ? null : randomToken();
+    const status: ConnectionStatus = start.kind === 'ready' ? 'ACTIVE' : 'INITIATED';
+    await this.#ctx.db.transaction().execute(async (trx) => {
+      await revokeConnectFlows(trx, id, now.toISOString());
+      const moved = await transitionConnectedAccount(trx, projectId, id, ['INITIATED', 'FAILED', 'EXPIRED', 'INACTIVE'], {
+        status,
+        status_reason: null,
+        data: JSON.stringify(start.kind === 'form' ? account.data : start.publicData),
+        credentials_ciphertext: start.kind === 'ready' ? this.#ctx.secrets.sealCredentials(id, start.credentials) : this.#ctx.secrets.sealInitiation(id, data),
+        redirect_url: redirectUrl,
+        updated_at: now.toISOString(),
+      });
+      if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} changed meanwhile; try again`);
+      if (token !== null) await this.#insertLink(trx, projectId, id, token, now);
+    });
+    return { connectionStatus: status, connectedAccountId: id, redirectUrl: token === null ? null : connectUrl(this.#ctx, token) };
+  }
+
+  async get(projectId: string, id: string): Promise<ConnectedAccount> {
+    const account = await findConnectedAccount(this.#ctx.db, projectId, id);
+    if (!account) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+    return account;
+  }
+
+  async list(projectId: string, filter: ConnectedAccountFilter): Promise<Page<ConnectedAccount>> {
+    return listConnectedAccounts(this.#ctx.db, projectId, filter);
+  }
+
+  async credentials(projectId: string, id: string, options: { includeRefreshToken?: boolean } = {}): Promise<CredentialsView> {
+    const row = await this.#activeRow(projectId, id);
+    const credentials = this.#ctx.secrets.openCredentials(id, row.credentials_ciphertext ?? '');
+    if (!options.includeRefreshToken) for (const name of LONG_LIVED_SECRETS) delete credentials[name];
+    return { connectedAccountId: id, authScheme: row.auth_scheme as AuthSchemeName, credentials };
+  }
+
+  /**
+   * Exchanges the refresh token for new credentials. An ACTIVE account stays ACTIVE unless the
+   * provider says the grant is gone (then EXPIRED); re-consent is `reinitiate`, never this.
+   */
+  async refresh(projectId: string, id: string): Promise<ConnectedAccount> {
+    const row = await this.#activeRow(projectId, id);
+    const integration = await this.#ctx.integrations.get(projectId, row.integration_id);
+    const scheme = schemeModule(integration);
+    if (!scheme.refresh) return this.get(projectId, id);
+    const data = JSON.parse(row.data) as Record<string, string>;
+    try {
+      const credentials = await scheme.refresh({
+        scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
+        client: { clientId: integration.clientId ?? '', clientSecret: await this.#ctx.integrations.clientSecret(projectId, integration.id) },
+        credentials: this.#ctx.secrets.openCredentials(id, row.credentials_ciphertext ?? ''),
+        data,
+      });
+      await transitionConnectedAccount(this.#ctx.db, projectId, id, ['ACTIVE'], {
+        credentials_ciphertext: this.#ctx.secrets.sealCredentials(id, credentials),
+        status_reason: null,
+        updated_at: this.#ctx.clock().toISOString(),
+      });
+    } catch (error) {
+      if (error instanceof CredentialsRevoked) {
+        await transitionConnectedAccount(this.#ctx.db, projectId, id, ['ACTIVE'], {
+          status: 'EXPIRED',
+          status_reason: `refresh failed: ${error.reason}`,
+          updated_at: this.#ctx.clock().toISOString(),
+        });
+        return this.get(projectId, id);
+      }
+      if (error instanceof SchemeFailure) throw new AuthlinkError('PROVIDER_ERROR', `refresh failed: ${error.reason}`, { cause: error });
+      throw error;
+    }
+    return this.get(projectId, id);
+  }
+
+  async disable(projectId: string, id: string): Promise<ConnectedAccount> {
+    return this.#move(projectId, id, ['ACTIVE', 'INACTIVE'], 'INACTIVE');
+  }
+
+  async enable(projectId: string, id: string): Promise<ConnectedAccount> {
+    return this.#move(projectId, id, ['INACTIVE', 'ACTIVE'], 'ACTIVE');
+  }
+
+  async updateLabels(projectId: string, id: string, labels: string[]): Promise<ConnectedAccount> {
+    await this.#ctx.db.transaction().execute(async (trx) => {
+      if (!(await findConnectedAccountRow(trx, projectId, id))) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+      await replaceLabels(trx, id, labels);
+      await trx.updateTable('connected_accounts').set({ updated_at: this.#ctx.clock().toISOString() }).where('id', '=', id).execute();
+    });
+    return this.get(projectId, id);
+  }
+
+  /** Erases the account and its credentials (the row, its labels, links and states). */
+  async delete(projectId: string, id: string): Promise<void> {
+    const deleted = await deleteConnectedAccountRow(this.#ctx.db, projectId, id);
+    if (!deleted) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+    this.#ctx.logger.info({ projectId, connectedAccountId: id }, 'connected account deleted');
+  }
+
+  async getEntity(projectId: string, entityId: string): Promise<{ id: string; connectedAccounts: ConnectedAccount[] }> {
+    if (!(await entityExists(this.#ctx.db, projectId, entityId))) throw new AuthlinkError('ENTITY_NOT_FOUND', `no entity ${entityId}`);
+    const accounts: ConnectedAccount[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listConnectedAccounts(this.#ctx.db, projectId, { entityId, limit: 500, cursor });
+      accounts.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return { id: entityId, connectedAccounts: accounts };
+  }
+
+  async deleteEntity(projectId: string, entityId: string): Promise<void> {
+    const deleted = await deleteEntityRow(this.#ctx.db, projectId, entityId);
+    if (!deleted) throw new AuthlinkError('ENTITY_NOT_FOUND', `no entity ${entityId}`);
+  }
+
+  async #activeRow(projectId: string, id: string): Promise<ConnectedAccountRow> {
+    const row = await findConnectedAccountRow(this.#ctx.db, projectId, id);
+    if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+    if (row.status !== 'ACTIVE') throw new AuthlinkError('CONNECTION_NOT_ACTIVE', `connected account ${id} is ${row.status}`);
+    return row;
+  }
+
+  async #move(projectId: string, id: string, from: ConnectionStatus[], to: ConnectionStatus): Promise<ConnectedAccount> {
+    const account = await this.get(projectId, id);
+    if (account.status === to) return account;
+    const moved = await transitionConnectedAccount(this.#ctx.db, projectId, id, from, { status: to, updated_at: this.#ctx.clock().toISOString() });
+    if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ${account.status}; cannot make it ${to}`);
+    return this.get(projectId, id);
+  }
+
+  async #insertLink(db: Executor, projectId: string, accountId: string, token: string, now: Date): Promise<void> {
+    await insertConnectLink(
+      db,
+      {
+        tokenHash: hashToken(token),
+        projectId,
+        connectedAccountId: accountId,
+        expiresAt: addSeconds(now, this.#ctx.timings.connectLinkTtlSeconds).toISOString(),
+      },
+      now.toISOString(),
+    );
+  }
+
+  async #resolveIntegration(projectId: string, input: InitiateInput): Promise<{ integration: Integration; newRow?: IntegrationRow }> {
+    if (input.integrationId !== undefined) {
+      const integration = await this.#ctx.integrations.get(projectId, input.integrationId);
+      if (input.app !== undefined && input.app !== integration.app) {
+        throw new AuthlinkError('VALIDATION_FAILED', `integration ${integration.id} is for ${integration.app}, not ${input.app}`, {
+          errors: [{ path: '/app', message: 'does not match the integration' }],
+        });
+      }
+      if (input.authScheme !== undefined && input.authScheme !== integration.authScheme) {
+        throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `integration ${integration.id} uses ${integration.authScheme}, not ${input.authScheme}`);
+      }
+      return { integration };
+    }
+    if (input.app === undefined) {
+      throw new AuthlinkError('VALIDATION_FAILED', 'pass integrationId or app', { errors: [{ path: '/integrationId', message: 'integrationId or app is required' }] });
+    }
+    if (input.authConfig === undefined) {
+      const candidates = (await this.#ctx.integrations.forApp(projectId, input.app)).filter(
+        (i) => input.authScheme === undefined || i.authScheme === input.authScheme,
+      );
+      const [only, ...others] = candidates;
+      if (only && others.length === 0) return { integration: only };
+      if (others.length > 0) {
+        throw new AuthlinkError('AMBIGUOUS_INTEGRATION', `the project has ${candidates.length} integrations for ${input.app}; pass integrationId`);
+      }
+      if (!this.#ctx.catalog.get(input.app)) {
+        throw new AuthlinkError('UNKNOWN_APP', `${input.app} is not in the catalog; create an integration with authConfig first`);
+      }
+    }
+    const newRow = await this.#ctx.integrations.prepare(projectId, { app: input.app, authScheme: input.authScheme, authConfig: input.authConfig });
+    return { integration: toIntegration(newRow), newRow };
+  }
+}

@@ -1,0 +1,202 @@
+import type { AppDefinition, AuthSchemeName } from '../catalog/app-definition.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Clock } from '../clock.js';
+import { AuthlinkError } from '../errors/authlink-error.js';
+import { newId } from '../ids.js';
+import type { Integration, IntegrationConfig, Page } from '../model.js';
+import { discoverIssuer } from '../schemes/oauth2-discovery.js';
+import { findAuthScheme } from '../schemes/scheme-registry.js';
+import type { IntegrationRow } from '../storage/database-schema.js';
+import type { Executor } from '../storage/executor.js';
+import { countAccountsOfIntegration } from '../storage/repositories/connected-account-repository.js';
+import {
+  deleteIntegrationRow,
+  findIntegrationRow,
+  findIntegrationRowsForApp,
+  insertIntegration,
+  listIntegrationRows,
+  toIntegration,
+  updateIntegrationRow,
+} from '../storage/repositories/integration-repository.js';
+import type { Vault } from '../vault/vault.js';
+
+/** What a project may set on an integration (`authConfig` in the API). */
+export interface AuthConfigInput {
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
+  scopes?: string[] | undefined;
+  authorizationUrl?: string | undefined;
+  tokenUrl?: string | undefined;
+  revocationUrl?: string | undefined;
+  userinfoUrl?: string | undefined;
+  baseUrl?: string | undefined;
+  issuer?: string | undefined;
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | undefined;
+  pkce?: boolean | undefined;
+  authorizationParams?: Record<string, string> | undefined;
+}
+
+export interface CreateIntegrationInput {
+  app: string;
+  name?: string | undefined;
+  authScheme?: AuthSchemeName | undefined;
+  authConfig?: AuthConfigInput | undefined;
+}
+
+export interface UpdateIntegrationInput {
+  name?: string | undefined;
+  authConfig?: AuthConfigInput | undefined;
+}
+
+const URL_KEYS = ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'userinfoUrl', 'baseUrl'] as const;
+
+function clientSecretContext(integrationId: string) {
+  return { table: 'integrations', rowId: integrationId, purpose: 'client_secret' };
+}
+
+function invalid(path: string, message: string): AuthlinkError {
+  return new AuthlinkError('INTEGRATION_CONFIG_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
+/** Picks the scheme for a new integration: the one asked for, else OAUTH2, else the app's only one. */
+export function chooseAuthScheme(app: AppDefinition | undefined, requested: AuthSchemeName | undefined): AuthSchemeName {
+  if (requested !== undefined) {
+    if (app && !app.authSchemes.some((s) => s.scheme === requested)) {
+      throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `${app.key} supports ${app.authSchemes.map((s) => s.scheme).join(', ')}, not ${requested}`);
+    }
+    if (!findAuthScheme(requested)) {
+      throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `${requested} is not supported by this server yet`);
+    }
+    return requested;
+  }
+  if (!app) return 'OAUTH2';
+  if (app.authSchemes.some((s) => s.scheme === 'OAUTH2')) return 'OAUTH2';
+  const [only, ...others] = app.authSchemes;
+  if (only && others.length === 0) return chooseAuthScheme(app, only.scheme);
+  throw new AuthlinkError('VALIDATION_FAILED', `${app.key} has several auth schemes (${app.authSchemes.map((s) => s.scheme).join(', ')}); pass authScheme`, {
+    errors: [{ path: '/authScheme', message: 'required for this app' }],
+  });
+}
+
+/** Integrations: a project's configuration of one app. Client secrets go through the vault. */
+export class IntegrationService {
+  readonly #db: Executor;
+  readonly #vault: Vault;
+  readonly #catalog: Catalog;
+  readonly #clock: Clock;
+
+  constructor(deps: { db: Executor; vault: Vault; catalog: Catalog; clock: Clock }) {
+    this.#db = deps.db;
+    this.#vault = deps.vault;
+    this.#catalog = deps.catalog;
+    this.#clock = deps.clock;
+  }
+
+  /**
+   * Validates and prepares a new integration without writing it, so that callers can insert it
+   * inside their own transaction. Discovery (network) happens here, before any transaction.
+   */
+  async prepare(projectId: string, input: CreateIntegrationInput): Promise<IntegrationRow> {
+    const app = this.#catalog.get(input.app);
+    const authScheme = chooseAuthScheme(app, input.authScheme);
+    const authConfig = input.authConfig ?? {};
+    const config = await this.#buildConfig(app, authScheme, authConfig);
+    if (authScheme === 'OAUTH2') {
+      if (!authConfig.clientId) {
+        throw invalid('/authConfig/clientId', `required for OAUTH2: register an OAuth app with ${app?.name ?? input.app} and pass its client id and secret`);
+      }
+      const scheme = app?.authSchemes.find((s) => s.scheme === 'OAUTH2');
+      if (!(config.authorizationUrl ?? scheme?.authorizationUrl) || !(config.tokenUrl ?? scheme?.tokenUrl)) {
+        throw invalid('/authConfig', `${input.app} is not in the catalog: pass issuer, or authorizationUrl and tokenUrl`);
+      }
+    }
+    const now = this.#clock().toISOString();
+    const id = newId('int', this.#clock());
+    const defaultScopes = app?.authSchemes.find((s) => s.scheme === authScheme)?.defaultScopes ?? [];
+    return {
+      id,
+      project_id: projectId,
+      app: input.app,
+      name: input.name ?? input.app,
+      auth_scheme: authScheme,
+      client_id: authConfig.clientId ?? null,
+      client_secret_ciphertext: authConfig.clientSecret ? this.#vault.encrypt(authConfig.clientSecret, clientSecretContext(id)) : null,
+      scopes: JSON.stringify(authConfig.scopes ?? defaultScopes),
+      config: JSON.stringify(config),
+      created_at: now,
+      updated_at: now,
+    };
+  }
+
+  async create(projectId: string, input: CreateIntegrationInput): Promise<Integration> {
+    const row = await this.prepare(projectId, input);
+    await insertIntegration(this.#db, row);
+    return toIntegration(row);
+  }
+
+  async get(projectId: string, id: string, db: Executor = this.#db): Promise<Integration> {
+    const row = await findIntegrationRow(db, projectId, id);
+    if (!row) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
+    return toIntegration(row);
+  }
+
+  async list(projectId: string, filter: { app?: string | undefined; limit: number; cursor?: string | undefined }): Promise<Page<Integration>> {
+    const page = await listIntegrationRows(this.#db, projectId, filter);
+    return { items: page.items.map(toIntegration), nextCursor: page.nextCursor };
+  }
+
+  async forApp(projectId: string, app: string, db: Executor = this.#db): Promise<Integration[]> {
+    return (await findIntegrationRowsForApp(db, projectId, app)).map(toIntegration);
+  }
+
+  async update(projectId: string, id: string, input: UpdateIntegrationInput): Promise<Integration> {
+    const current = await this.get(projectId, id);
+    const app = this.#catalog.get(current.app);
+    const authConfig = input.authConfig ?? {};
+    const config = { ...current.config, ...(await this.#buildConfig(app, current.authScheme, authConfig)) };
+    await this.#db.transaction().execute(async (trx) => {
+      const update: Parameters<typeof updateIntegrationRow>[3] = { config: JSON.stringify(config), updated_at: this.#clock().toISOString() };
+      if (input.name !== undefined) update.name = input.name;
+      if (authConfig.clientId !== undefined) update.client_id = authConfig.clientId;
+      if (authConfig.clientSecret !== undefined) update.client_secret_ciphertext = this.#vault.encrypt(authConfig.clientSecret, clientSecretContext(id));
+      if (authConfig.scopes !== undefined) update.scopes = JSON.stringify(authConfig.scopes);
+      await updateIntegrationRow(trx, projectId, id, update);
+    });
+    return this.get(projectId, id);
+  }
+
+  async delete(projectId: string, id: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      if (!(await findIntegrationRow(trx, projectId, id))) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
+      const accounts = await countAccountsOfIntegration(trx, projectId, id);
+      if (accounts > 0) {
+        throw new AuthlinkError('INTEGRATION_IN_USE', `integration ${id} still has ${accounts} connected account(s); delete them first`);
+      }
+      await deleteIntegrationRow(trx, projectId, id);
+    });
+  }
+
+  /** The decrypted client secret, for the token endpoint only. */
+  async clientSecret(projectId: string, id: string, db: Executor = this.#db): Promise<string | null> {
+    const row = await findIntegrationRow(db, projectId, id);
+    if (!row?.client_secret_ciphertext) return null;
+    return this.#vault.decrypt(row.client_secret_ciphertext, clientSecretContext(id));
+  }
+
+  async #buildConfig(app: AppDefinition | undefined, authScheme: AuthSchemeName, input: AuthConfigInput): Promise<IntegrationConfig> {
+    for (const key of URL_KEYS) {
+      const value = input[key];
+      if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) throw invalid(`/authConfig/${key}`, 'must be an http(s) URL');
+    }
+    let config: IntegrationConfig = {};
+    if (input.issuer !== undefined) {
+      if (authScheme !== 'OAUTH2') throw invalid('/authConfig/issuer', 'only OAUTH2 integrations use an issuer');
+      config = await discoverIssuer(input.issuer);
+    }
+    for (const key of URL_KEYS) if (input[key] !== undefined) config[key] = input[key];
+    if (input.tokenEndpointAuthMethod !== undefined) config.tokenEndpointAuthMethod = input.tokenEndpointAuthMethod;
+    if (input.pkce !== undefined) config.pkce = input.pkce;
+    if (input.authorizationParams !== undefined) config.authorizationParams = input.authorizationParams;
+    return config;
+  }
+}

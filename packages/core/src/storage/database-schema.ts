@@ -1,0 +1,108 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table shapes as Kysely sees them. Times are ISO-8601 UTC strings (they sort as text on every
+ * database); JSON columns are text. Columns ending in `_ciphertext` hold vault output only.
+ */
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  key_hash: string;
+  key_prefix: string;
+  created_at: string;
+}
+
+export interface IntegrationsTable {
+  id: string;
+  project_id: string;
+  app: string;
+  name: string;
+  auth_scheme: string;
+  client_id: string | null;
+  client_secret_ciphertext: string | null;
+  scopes: string;
+  /** Non-secret settings: endpoint URLs, issuer, discovered metadata, token endpoint auth method. */
+  config: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EntitiesTable {
+  project_id: string;
+  id: string;
+  created_at: string;
+}
+
+export interface ConnectedAccountsTable {
+  id: string;
+  project_id: string;
+  entity_id: string;
+  integration_id: string;
+  app: string;
+  auth_scheme: string;
+  status: string;
+  status_reason: string | null;
+  /** Non-secret end-user fields, e.g. a Shopify shop. */
+  data: string;
+  credentials_ciphertext: string | null;
+  redirect_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConnectedAccountLabelsTable {
+  connected_account_id: string;
+  label: string;
+}
+
+/** Single-use links sent to the end user's browser: `/connect/{token}`. */
+export interface ConnectLinksTable {
+  token_hash: string;
+  project_id: string;
+  connected_account_id: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/** Pending OAuth authorizations, found again by the hash of `state` on the callback. */
+export interface OAuthStatesTable {
+  state_hash: string;
+  project_id: string;
+  connected_account_id: string;
+  /** PKCE verifier, nonce and whatever else the scheme needs at the callback. */
+  pending_ciphertext: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_at: string;
+  seq: Generated<number>;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  integrations: IntegrationsTable;
+  entities: EntitiesTable;
+  connected_accounts: ConnectedAccountsTable;
+  connected_account_labels: ConnectedAccountLabelsTable;
+  connect_links: ConnectLinksTable;
+  oauth_states: OAuthStatesTable;
+}
+
+export type ProjectRow = Selectable<ProjectsTable>;
+export type IntegrationRow = Selectable<IntegrationsTable>;
+export type NewIntegrationRow = Insertable<IntegrationsTable>;
+export type IntegrationUpdate = Updateable<IntegrationsTable>;
+export type ConnectedAccountRow = Selectable<ConnectedAccountsTable>;
+export type ConnectedAccountUpdate = Updateable<ConnectedAccountsTable>;

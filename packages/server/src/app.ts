@@ -1,0 +1,69 @@
+import type { AuthlinkServices } from '@authlink/core';
+import formBody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerMetrics } from './metrics.js';
+import { apiKeyAuth } from './plugins/api-key-auth.js';
+import { registerProblemDetails } from './plugins/problem-details.js';
+import { requestSerializer } from './plugins/safe-logging.js';
+import { appRoutes } from './routes/apps.js';
+import { browserFlowRoutes } from './routes/browser-flow.js';
+import { connectedAccountRoutes } from './routes/connected-accounts.js';
+import { entityRoutes } from './routes/entities.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { operationsRoutes } from './routes/operations.js';
+import { ProblemSchema } from './schemas/common.js';
+
+export interface BuildAppOptions {
+  services: AuthlinkServices;
+  /** The URL browsers reach this server at; connect links and the OAuth callback use it. */
+  publicUrl: string;
+  /** A pino logger; none → no logging (tests). */
+  logger?: FastifyBaseLogger;
+  checkDatabase?: () => Promise<void>;
+  bodyLimitBytes?: number;
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** Builds the HTTP app. Tests drive it with inject() or listen on a random port. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const publicUrl = options.publicUrl.replace(/\/+$/, '');
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
+    // Schemas must reject what they do not know, not silently drop it.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    routerOptions: { maxParamLength: 256 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  if (options.logger) app.log = options.logger.child({}, { serializers: { req: requestSerializer } });
+
+  registerProblemDetails(app);
+  app.addSchema(ProblemSchema);
+  await app.register(formBody, { bodyLimit: 64 * 1024 });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'authlink', version: '0.1.0', description: 'Connect your users’ third-party accounts and act for them.' },
+      servers: [{ url: publicUrl }],
+      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  const metrics = registerMetrics(app);
+  const checkDatabase = options.checkDatabase ?? (() => Promise.resolve());
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', apiKeyAuth(options.services.projects));
+    const deps = { services: options.services };
+    await api.register(appRoutes, deps);
+    await api.register(integrationRoutes, deps);
+    await api.register(connectedAccountRoutes, deps);
+    await api.register(entityRoutes, deps);
+  }, { prefix: API_PREFIX });
+
+  await app.register(browserFlowRoutes, { services: options.services, publicUrl });
+  await app.register(operationsRoutes, { metrics, checkDatabase });
+  return app;
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type ConfigFlags } from './config.js';
+import { REDACT_PATHS } from './plugins/safe-logging.js';
+import { openRuntime } from './runtime.js';
+
+const program = new Command('authlink').description('Self-hosted connection broker: connect your users’ accounts and act for them.');
+
+program
+  .command('serve')
+  .description('start the server (embedded SQLite under ./.authlink unless configured)')
+  .addOption(new Option('--port <port>', 'port to listen on').env('AUTHLINK_PORT'))
+  .addOption(new Option('--host <host>', 'interface to bind').env('AUTHLINK_HOST'))
+  .addOption(new Option('--data-dir <dir>', 'data directory').env('AUTHLINK_DATA_DIR'))
+  .addOption(new Option('--database-url <url>', 'sqlite:PATH').env('AUTHLINK_DATABASE_URL'))
+  .addOption(new Option('--public-url <url>', 'URL browsers reach the server at').env('AUTHLINK_PUBLIC_URL'))
+  .action(async (flags: ConfigFlags) => {
+    const config = loadConfig(process.env, flags);
+    const logger = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+    const runtime = await openRuntime(config, { logger });
+    const created = config.apiKey === undefined ? await runtime.services.projects.createDefaultIfEmpty() : undefined;
+    const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, logger, checkDatabase: runtime.checkDatabase });
+    await app.listen({ port: config.port, host: config.host });
+    const lines = [
+      '',
+      `  authlink is running at ${config.publicUrl}`,
+      `  database: ${config.databaseUrl}   encryption key: ${runtime.keySource}`,
+    ];
+    if (created) {
+      lines.push('', `  API key for project "default" (shown once, store it now):`, '', `    ${created.apiKey}`, '');
+    } else if (config.apiKey !== undefined) {
+      lines.push('  API key: the value of AUTHLINK_API_KEY (project "default")');
+    } else {
+      lines.push('  API key: printed at first start; make another with `npm run authlink -- projects create --name NAME`');
+    }
+    lines.push(`  API reference: ${config.publicUrl}/openapi.json`, '');
+    process.stdout.write(`${lines.join('\n')}\n`);
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void app
+        .close()
+        .then(() => runtime.close())
+        .then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+const projects = program.command('projects').description('manage projects');
+projects
+  .command('create')
+  .description('create a project and print its API key (shown once)')
+  .requiredOption('--name <name>', 'project name')
+  .option('--json', 'print {"projectId","apiKey"} as JSON')
+  .addOption(new Option('--data-dir <dir>', 'data directory').env('AUTHLINK_DATA_DIR'))
+  .addOption(new Option('--database-url <url>', 'sqlite:PATH').env('AUTHLINK_DATABASE_URL'))
+  .action(async (options: { name: string; json?: boolean; dataDir?: string; databaseUrl?: string }) => {
+    const runtime = await openRuntime(loadConfig(process.env, { dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+    try {
+      const created = await runtime.services.projects.create(options.name);
+      process.stdout.write(options.json ? `${JSON.stringify(created)}\n` : `project ${created.projectId}\nAPI key (shown once): ${created.apiKey}\n`);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = error instanceof ConfigError || (error instanceof Error && /CatalogError|EncryptionKeyError|MigrationError/.test(error.name)) ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.stderr.write(`authlink: ${message}\n`);
+  process.exit(1);
+});

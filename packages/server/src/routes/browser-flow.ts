@@ -1,0 +1,51 @@
+import { AuthlinkError, type FlowEnd } from '@authlink/core';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { renderConnectForm } from '../pages/connect-form-page.js';
+import { renderFailurePage, renderSuccessPage } from '../pages/flow-result-page.js';
+import { PAGE_HEADERS } from '../pages/html.js';
+import type { RouteDeps } from './route-deps.js';
+
+const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) });
+const FormBody = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 8192 }), { maxProperties: 32 });
+
+function page(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).headers(PAGE_HEADERS).send(html);
+}
+
+function finish(reply: FastifyReply, end: FlowEnd): FastifyReply {
+  if (end.location) return reply.code(303).header('referrer-policy', 'no-referrer').redirect(end.location, 303);
+  if (end.status === 'success') return page(reply, 200, renderSuccessPage(end.appName ?? 'The app'));
+  return page(reply, end.error === 'invalid_state' || end.error === 'connection_not_pending' ? 400 : 200, renderFailurePage(end.error ?? 'failed', end.appName));
+}
+
+/** Browser-facing routes: no API key; the unguessable token or state is the credential. */
+export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUrl: string }> = async (app, { services, publicUrl }) => {
+  // Browser routes answer with pages, not JSON problems.
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof AuthlinkError && error.code === 'CONNECT_LINK_INVALID') return page(reply, 410, renderFailurePage('link_invalid'));
+    if (error instanceof AuthlinkError && error.status < 500) return page(reply, error.status, renderFailurePage(error.code.toLowerCase()));
+    if ((error as { validation?: unknown }).validation) return page(reply, 400, renderFailurePage('link_invalid'));
+    request.log.error({ err: error }, 'browser flow failed');
+    return page(reply, 500, renderFailurePage('server_error'));
+  });
+
+  app.get('/connect/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
+    const outcome = await services.connectFlow.open(request.params.token);
+    if (outcome.kind === 'redirect') return reply.header('referrer-policy', 'no-referrer').redirect(outcome.location, 302);
+    return page(reply, 200, renderConnectForm(outcome.form, `${publicUrl}/connect/${request.params.token}`));
+  });
+
+  app.post('/connect/:token', { schema: { hide: true, params: TokenParams, body: FormBody } }, async (request, reply) => {
+    const outcome = await services.connectFlow.submit(request.params.token, request.body);
+    if (outcome.kind === 'form') return page(reply, 400, renderConnectForm(outcome.form, `${publicUrl}/connect/${request.params.token}`));
+    if (outcome.kind === 'redirect') return reply.redirect(outcome.location, 303);
+    return finish(reply, outcome.end);
+  });
+
+  app.get('/oauth/callback', { schema: { hide: true } }, async (request, reply) => {
+    const end = await services.connectFlow.callback(new URL(request.url, `${publicUrl}/`));
+    return finish(reply, end);
+  });
+};

@@ -1,0 +1,80 @@
+import {
+  Catalog,
+  Vault,
+  createAuthlinkServices,
+  loadOrCreateKeyFile,
+  migrateToLatest,
+  openSqliteDatabase,
+  parseEncryptionKey,
+  type AuthlinkServices,
+  type Clock,
+  type Database,
+  type FlowTimings,
+  type Logger,
+} from '@authlink/core';
+import { sql, type Kysely } from 'kysely';
+import type { ServerConfig } from './config.js';
+import { sqlitePath } from './config.js';
+
+export interface Runtime {
+  db: Kysely<Database>;
+  vault: Vault;
+  services: AuthlinkServices;
+  /** Where the key came from, for the start banner. */
+  keySource: 'environment' | 'key file (created now)' | 'key file';
+  checkDatabase: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  clock?: Clock;
+  timings?: Partial<FlowTimings>;
+  catalog?: Catalog;
+}
+
+/**
+ * Opens everything the server and the CLI stand on: catalog (fails on a bad entry), database
+ * (migrated), vault key (environment, else the data directory's key file) and the services.
+ */
+export async function openRuntime(config: ServerConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const catalog = options.catalog ?? Catalog.load();
+  let key: Buffer;
+  let keySource: Runtime['keySource'];
+  if (config.encryptionKey !== undefined) {
+    key = parseEncryptionKey(config.encryptionKey);
+    keySource = 'environment';
+  } else {
+    const file = loadOrCreateKeyFile(config.dataDir);
+    key = file.key;
+    keySource = file.created ? 'key file (created now)' : 'key file';
+  }
+  const vault = new Vault(key);
+  const db = openSqliteDatabase(sqlitePath(config.databaseUrl));
+  try {
+    await migrateToLatest(db as unknown as Kysely<unknown>);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const services = createAuthlinkServices({
+    db,
+    vault,
+    catalog,
+    publicUrl: config.publicUrl,
+    ...(options.clock && { clock: options.clock }),
+    ...(options.logger && { logger: options.logger }),
+    ...(options.timings && { timings: options.timings }),
+  });
+  if (config.apiKey !== undefined) await services.projects.ensureBootstrapKey(config.apiKey);
+  return {
+    db,
+    vault,
+    services,
+    keySource,
+    checkDatabase: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -31,13 +31,13 @@ export const API_PREFIX = '/api/v1';
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const publicUrl = options.publicUrl.replace(/\/+$/, '');
   const app = Fastify({
-    loggerInstance: options.logger,
+    // Request URLs hold connect tokens, codes and states: the request serializer redacts them.
+    loggerInstance: options.logger?.child({}, { serializers: { req: requestSerializer } }),
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     // Schemas must reject what they do not know, not silently drop it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  if (options.logger) app.log = options.logger.child({}, { serializers: { req: requestSerializer } });
 
   registerProblemDetails(app);
   app.addSchema(ProblemSchema);

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Clock, FlowTimings } from '@authlink/core';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildApp, loadConfig, openRuntime, REDACT_PATHS, type Runtime } from '@authlink/server';
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  runtime: Runtime;
+  dataDir: string;
+  /** API key of project A (`default`, via AUTHLINK_API_KEY). */
+  apiKey: string;
+  /** Every log line the server wrote. */
+  logs: string[];
+  /** Calls the API as project A (or with `key`). */
+  api: (method: string, path: string, body?: unknown, key?: string) => Promise<{ status: number; body: any; headers: Headers }>;
+  /** Moves the server's clock forward. */
+  advance: (seconds: number) => void;
+  close: () => Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real server on a random loopback port, on a fresh SQLite file in a temporary directory. */
+export async function startTestServer(options: { timings?: Partial<FlowTimings>; logLevel?: string } = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'authlink-test-'));
+  const port = await freePort();
+  const apiKey = `test-key-${Math.random().toString(36).slice(2)}`;
+  const config = loadConfig({ AUTHLINK_DATA_DIR: dataDir, AUTHLINK_PORT: String(port), AUTHLINK_API_KEY: apiKey });
+  let offsetMs = 0;
+  const clock: Clock = () => new Date(Date.now() + offsetMs);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      callback();
+    },
+  });
+  const logger = pino({ level: options.logLevel ?? 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+  const runtime = await openRuntime(config, { clock, logger, ...(options.timings && { timings: options.timings }) });
+  const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, logger, checkDatabase: runtime.checkDatabase });
+  await app.listen({ port, host: '127.0.0.1' });
+  const url = config.publicUrl;
+
+  const api: TestServer['api'] = async (method, path, body, key = apiKey) => {
+    const headers: Record<string, string> = { 'x-api-key': key };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+
+  return {
+    url,
+    app,
+    runtime,
+    dataDir,
+    apiKey,
+    logs,
+    api,
+    advance: (seconds) => {
+      offsetMs += seconds * 1000;
+    },
+    close: async () => {
+      await app.close();
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A second project with its own key, for isolation tests. */
+export async function createProject(server: TestServer, name: string): Promise<{ projectId: string; apiKey: string }> {
+  return server.runtime.services.projects.create(name);
+}

@@ -21,7 +21,8 @@ export function defineFieldScheme(spec: FieldSchemeSpec): AuthScheme {
       const fields = scheme.fields.length > 0 ? scheme.fields : spec.defaultFields;
       const { secrets, publicData, missing } = collectFields(fields, data);
       if (missing.length > 0) return { kind: 'form', missing };
-      return { kind: 'ready', credentials: secrets, publicData };
+      // Credentials carry every field (a BASIC username is not secret, but the caller needs it).
+      return { kind: 'ready', credentials: { ...publicData, ...secrets }, publicData };
     },
     apply(credentials, scheme, data, request) {
       applyPlacements(scheme.placement.length > 0 ? scheme.placement : spec.defaultPlacement, credentials, data, request);

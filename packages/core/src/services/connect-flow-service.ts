@@ -32,7 +32,10 @@ export type ConnectLinkOutcome = { kind: 'redirect'; location: string } | { kind
 export interface FlowEnd {
   status: 'success' | 'failed';
   connectedAccountId?: string;
+  /** The app key, as the initiator knows it. */
   appName?: string;
+  /** The app's display name, for pages. */
+  appDisplayName?: string;
   error?: string;
   /** The initiator's redirect URL with the outcome in its query; null → show a page. */
   location: string | null;
@@ -209,7 +212,7 @@ export class ConnectFlowService {
   }
 
   #end(row: ConnectedAccountRow, status: 'success' | 'failed', error?: string): FlowEnd {
-    const end: FlowEnd = { status, connectedAccountId: row.id, appName: row.app, location: null };
+    const end: FlowEnd = { status, connectedAccountId: row.id, appName: row.app, appDisplayName: appOf(this.#ctx, row.app)?.name ?? row.app, location: null };
     if (error !== undefined) end.error = error;
     if (row.redirect_url) {
       end.location = withQuery(row.redirect_url, { status, connectedAccountId: row.id, appName: row.app, error });

@@ -282,8 +282,9 @@ export class ConnectionService {
       if (others.length > 0) {
         throw new AuthlinkError('AMBIGUOUS_INTEGRATION', `the project has ${candidates.length} integrations for ${input.app}; pass integrationId`);
       }
-      if (!this.#ctx.catalog.get(input.app)) {
-        throw new AuthlinkError('UNKNOWN_APP', `${input.app} is not in the catalog; create an integration with authConfig first`);
+      const needsEndpoints = input.authScheme === undefined || input.authScheme === 'OAUTH2';
+      if (needsEndpoints && !this.#ctx.catalog.get(input.app)) {
+        throw new AuthlinkError('UNKNOWN_APP', `${input.app} is not in the catalog; pass authConfig (issuer or endpoint URLs and client credentials) or a non-OAuth authScheme`);
       }
     }
     const newRow = await this.#ctx.integrations.prepare(projectId, { app: input.app, authScheme: input.authScheme, authConfig: input.authConfig });

@@ -16,8 +16,8 @@ function page(reply: FastifyReply, status: number, html: string): FastifyReply {
 
 function finish(reply: FastifyReply, end: FlowEnd): FastifyReply {
   if (end.location) return reply.code(303).header('referrer-policy', 'no-referrer').redirect(end.location, 303);
-  if (end.status === 'success') return page(reply, 200, renderSuccessPage(end.appName ?? 'The app'));
-  return page(reply, end.error === 'invalid_state' || end.error === 'connection_not_pending' ? 400 : 200, renderFailurePage(end.error ?? 'failed', end.appName));
+  if (end.status === 'success') return page(reply, 200, renderSuccessPage(end.appDisplayName ?? 'The app'));
+  return page(reply, end.error === 'invalid_state' || end.error === 'connection_not_pending' ? 400 : 200, renderFailurePage(end.error ?? 'failed', end.appDisplayName));
 }
 
 /** Browser-facing routes: no API key; the unguessable token or state is the credential. */

@@ -84,6 +84,7 @@ export const AuthSchemeDefinitionSchema = Type.Object(
     tokenUrl: Type.Optional(UrlTemplate('OAuth token endpoint; may reference fields.')),
     revocationUrl: Type.Optional(UrlTemplate('RFC 7009 token revocation endpoint.')),
     userinfoUrl: Type.Optional(UrlTemplate('OpenID Connect userinfo endpoint.')),
+    issuer: Type.Optional(UrlTemplate('OpenID Connect issuer: ID tokens and the RFC 9207 iss parameter are checked against it.')),
     defaultScopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     scopeSeparator: Type.Optional(Type.String({ minLength: 1, description: 'Default: a single space.' })),
     pkce: Type.Optional(Type.Boolean({ description: 'The provider supports PKCE with S256.' })),

@@ -1,5 +1,6 @@
 import type { Credentials } from '../model.js';
 import type { Vault } from '../vault/vault.js';
+import { credentialTimes } from './credential-freshness.js';
 
 /**
  * The two things an account's ciphertext column can hold, each bound to its own purpose so one
@@ -14,6 +15,16 @@ export class AccountSecrets {
 
   sealCredentials(accountId: string, credentials: Credentials): string {
     return this.#vault.encryptJson(credentials, { table: 'connected_accounts', rowId: accountId, purpose: 'credentials' });
+  }
+
+  /** The columns every credential write sets: the ciphertext and its (non-secret) times. */
+  credentialColumns(accountId: string, credentials: Credentials, now: Date) {
+    const times = credentialTimes(credentials, now);
+    return {
+      credentials_ciphertext: this.sealCredentials(accountId, credentials),
+      credentials_obtained_at: times.obtainedAt,
+      access_expires_at: times.expiresAt,
+    };
   }
 
   openCredentials(accountId: string, ciphertext: string): Credentials {

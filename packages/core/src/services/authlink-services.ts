@@ -5,6 +5,7 @@ import type { Vault } from '../vault/vault.js';
 import { AccountSecrets } from './account-secrets.js';
 import { ConnectFlowService } from './connect-flow-service.js';
 import { ConnectionService } from './connection-service.js';
+import { CredentialRefresher, type RefreshPolicy } from './credential-refresher.js';
 import { IntegrationService } from './integration-service.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ProjectService } from './project-service.js';
@@ -18,6 +19,7 @@ export interface AuthlinkServicesOptions {
   clock?: Clock;
   logger?: Logger;
   timings?: Partial<FlowTimings>;
+  refreshPolicy?: Partial<RefreshPolicy>;
 }
 
 export interface AuthlinkServices {
@@ -25,6 +27,7 @@ export interface AuthlinkServices {
   integrations: IntegrationService;
   connections: ConnectionService;
   connectFlow: ConnectFlowService;
+  refresher: CredentialRefresher;
   catalog: Catalog;
 }
 
@@ -49,10 +52,12 @@ export function createAuthlinkServices(options: AuthlinkServicesOptions): Authli
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
   };
+  const refresher = new CredentialRefresher(context, options.refreshPolicy);
   return {
     projects: new ProjectService(options.db, clock),
     integrations,
-    connections: new ConnectionService(context),
+    refresher,
+    connections: new ConnectionService(context, refresher),
     connectFlow: new ConnectFlowService(context),
     catalog: options.catalog,
   };

@@ -96,7 +96,7 @@ export class ConnectFlowService {
         status: 'ACTIVE',
         status_reason: null,
         data: JSON.stringify(start.publicData),
-        credentials_ciphertext: this.#ctx.secrets.sealCredentials(linked.row.id, start.credentials),
+        ...this.#ctx.secrets.credentialColumns(linked.row.id, start.credentials, this.#ctx.clock()),
         updated_at: now,
       });
       if (!moved) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection is no longer waiting for input');
@@ -138,7 +138,7 @@ export class ConnectFlowService {
       const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
         status: 'ACTIVE',
         status_reason: null,
-        credentials_ciphertext: this.#ctx.secrets.sealCredentials(row.id, credentials),
+        ...this.#ctx.secrets.credentialColumns(row.id, credentials, this.#ctx.clock()),
         updated_at: this.#ctx.clock().toISOString(),
       });
       if (!moved) return { status: 'failed', error: 'connection_not_pending', location: null };

@@ -11,8 +11,7 @@ import {
   type Integration,
   type Page,
 } from '../model.js';
-import { CredentialsRevoked, SchemeFailure } from '../schemes/auth-scheme.js';
-import type { ConnectedAccountRow, IntegrationRow } from '../storage/database-schema.js';
+import type { ConnectedAccountRow, IntegrationRow, NewConnectedAccountRow } from '../storage/database-schema.js';
 import type { Executor } from '../storage/executor.js';
 import { insertConnectLink, revokeConnectFlows } from '../storage/repositories/connect-flow-repository.js';
 import {
@@ -27,6 +26,7 @@ import {
 } from '../storage/repositories/connected-account-repository.js';
 import { deleteEntityRow, ensureEntity, entityExists } from '../storage/repositories/entity-repository.js';
 import { insertIntegration, toIntegration } from '../storage/repositories/integration-repository.js';
+import type { CredentialRefresher } from './credential-refresher.js';
 import type { AuthConfigInput } from './integration-service.js';
 import { validateRedirectUrl } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
@@ -60,9 +60,11 @@ const LONG_LIVED_SECRETS = ['refreshToken', 'idToken'];
 /** The connection lifecycle seen from the project's API. The browser side is ConnectFlowService. */
 export class ConnectionService {
   readonly #ctx: ServiceContext;
+  readonly #refresher: CredentialRefresher;
 
-  constructor(context: ServiceContext) {
+  constructor(context: ServiceContext, refresher: CredentialRefresher) {
     this.#ctx = context;
+    this.#refresher = refresher;
   }
 
   async initiate(projectId: string, input: InitiateInput): Promise<ConnectionResponse> {
@@ -74,7 +76,7 @@ export class ConnectionService {
     const data = input.data ?? {};
     const start = schemeModule(integration).start({ scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration), data });
 
-    const row: ConnectedAccountRow = {
+    const row: NewConnectedAccountRow = {
       id: accountId,
       project_id: projectId,
       entity_id: entityId,
@@ -84,8 +86,9 @@ export class ConnectionService {
       status: start.kind === 'ready' ? 'ACTIVE' : 'INITIATED',
       status_reason: null,
       data: JSON.stringify(start.kind === 'form' ? {} : start.publicData),
-      credentials_ciphertext:
-        start.kind === 'ready' ? this.#ctx.secrets.sealCredentials(accountId, start.credentials) : this.#ctx.secrets.sealInitiation(accountId, data),
+      ...(start.kind === 'ready'
+        ? this.#ctx.secrets.credentialColumns(accountId, start.credentials, now)
+        : { credentials_ciphertext: this.#ctx.secrets.sealInitiation(accountId, data) }),
       redirect_url: redirectUrl,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
@@ -124,7 +127,9 @@ export class ConnectionService {
         status,
         status_reason: null,
         data: JSON.stringify(start.kind === 'form' ? account.data : start.publicData),
-        credentials_ciphertext: start.kind === 'ready' ? this.#ctx.secrets.sealCredentials(id, start.credentials) : this.#ctx.secrets.sealInitiation(id, data),
+        ...(start.kind === 'ready'
+          ? this.#ctx.secrets.credentialColumns(id, start.credentials, now)
+          : { credentials_ciphertext: this.#ctx.secrets.sealInitiation(id, data), credentials_obtained_at: null, access_expires_at: null }),
         redirect_url: redirectUrl,
         updated_at: now.toISOString(),
       });
@@ -144,46 +149,25 @@ export class ConnectionService {
     return listConnectedAccounts(this.#ctx.db, projectId, filter);
   }
 
+  /** Credentials of an ACTIVE account, renewed first when they are about to expire. */
   async credentials(projectId: string, id: string, options: { includeRefreshToken?: boolean } = {}): Promise<CredentialsView> {
-    const row = await this.#activeRow(projectId, id);
-    const credentials = this.#ctx.secrets.openCredentials(id, row.credentials_ciphertext ?? '');
-    if (!options.includeRefreshToken) for (const name of LONG_LIVED_SECRETS) delete credentials[name];
-    return { connectedAccountId: id, authScheme: row.auth_scheme as AuthSchemeName, credentials };
+    const { row, credentials } = await this.#refresher.fresh(projectId, id);
+    const view = { ...credentials };
+    if (!options.includeRefreshToken) for (const name of LONG_LIVED_SECRETS) delete view[name];
+    return { connectedAccountId: id, authScheme: row.auth_scheme as AuthSchemeName, credentials: view };
   }
 
   /**
-   * Exchanges the refresh token for new credentials. An ACTIVE account stays ACTIVE unless the
-   * provider says the grant is gone (then EXPIRED); re-consent is `reinitiate`, never this.
+   * Renews the credentials now. An ACTIVE account stays ACTIVE unless the provider says the grant
+   * is gone (then EXPIRED, with the reason); re-consent is `reinitiate`, never this.
    */
   async refresh(projectId: string, id: string): Promise<ConnectedAccount> {
-    const row = await this.#activeRow(projectId, id);
-    const integration = await this.#ctx.integrations.get(projectId, row.integration_id);
-    const scheme = schemeModule(integration);
-    if (!scheme.refresh) return this.get(projectId, id);
-    const data = JSON.parse(row.data) as Record<string, string>;
+    await this.#activeRow(projectId, id);
     try {
-      const credentials = await scheme.refresh({
-        scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
-        client: { clientId: integration.clientId ?? '', clientSecret: await this.#ctx.integrations.clientSecret(projectId, integration.id) },
-        credentials: this.#ctx.secrets.openCredentials(id, row.credentials_ciphertext ?? ''),
-        data,
-      });
-      await transitionConnectedAccount(this.#ctx.db, projectId, id, ['ACTIVE'], {
-        credentials_ciphertext: this.#ctx.secrets.sealCredentials(id, credentials),
-        status_reason: null,
-        updated_at: this.#ctx.clock().toISOString(),
-      });
+      await this.#refresher.fresh(projectId, id, { force: true });
     } catch (error) {
-      if (error instanceof CredentialsRevoked) {
-        await transitionConnectedAccount(this.#ctx.db, projectId, id, ['ACTIVE'], {
-          status: 'EXPIRED',
-          status_reason: `refresh failed: ${error.reason}`,
-          updated_at: this.#ctx.clock().toISOString(),
-        });
-        return this.get(projectId, id);
-      }
-      if (error instanceof SchemeFailure) throw new AuthlinkError('PROVIDER_ERROR', `refresh failed: ${error.reason}`, { cause: error });
-      throw error;
+      // The refresh itself decided the account's fate (EXPIRED): answer with the account.
+      if (!(error instanceof AuthlinkError && error.code === 'CONNECTION_NOT_ACTIVE')) throw error;
     }
     return this.get(projectId, id);
   }

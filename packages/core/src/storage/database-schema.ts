@@ -54,6 +54,14 @@ export interface ConnectedAccountsTable {
   redirect_url: string | null;
   created_at: string;
   updated_at: string;
+  /** Fencing token: bumped by every credential write; a refresh writes only over the version it read. */
+  credentials_version: Generated<number>;
+  credentials_obtained_at: string | null;
+  access_expires_at: string | null;
+  refresh_lease_owner: string | null;
+  refresh_lease_expires_at: string | null;
+  refresh_failures: Generated<number>;
+  next_refresh_at: string | null;
 }
 
 export interface ConnectedAccountLabelsTable {
@@ -105,4 +113,5 @@ export type IntegrationRow = Selectable<IntegrationsTable>;
 export type NewIntegrationRow = Insertable<IntegrationsTable>;
 export type IntegrationUpdate = Updateable<IntegrationsTable>;
 export type ConnectedAccountRow = Selectable<ConnectedAccountsTable>;
+export type NewConnectedAccountRow = Insertable<ConnectedAccountsTable>;
 export type ConnectedAccountUpdate = Updateable<ConnectedAccountsTable>;

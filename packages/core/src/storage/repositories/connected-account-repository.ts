@@ -1,6 +1,6 @@
 import type { AuthSchemeName } from '../../catalog/app-definition.js';
 import type { ConnectedAccount, ConnectionStatus } from '../../model.js';
-import type { ConnectedAccountRow, ConnectedAccountUpdate } from '../database-schema.js';
+import type { ConnectedAccountRow, ConnectedAccountUpdate, NewConnectedAccountRow } from '../database-schema.js';
 import { decodeCursor, toPage, type Executor } from '../executor.js';
 
 export interface ConnectedAccountFilter {
@@ -44,7 +44,7 @@ async function labelsFor(db: Executor, ids: readonly string[]): Promise<Map<stri
   return byAccount;
 }
 
-export async function insertConnectedAccount(db: Executor, row: ConnectedAccountRow, labels: readonly string[]): Promise<void> {
+export async function insertConnectedAccount(db: Executor, row: NewConnectedAccountRow, labels: readonly string[]): Promise<void> {
   await db.insertInto('connected_accounts').values(row).execute();
   await replaceLabels(db, row.id, labels);
 }

@@ -19,7 +19,7 @@ program
   .action(async (flags: ConfigFlags) => {
     const config = loadConfig(process.env, flags);
     const logger = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
-    const runtime = await openRuntime(config, { logger });
+    const runtime = await openRuntime(config, { logger, backgroundRefresh: true });
     const created = config.apiKey === undefined ? await runtime.services.projects.createDefaultIfEmpty() : undefined;
     const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, logger, checkDatabase: runtime.checkDatabase });
     await app.listen({ port: config.port, host: config.host });

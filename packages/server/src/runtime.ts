@@ -11,6 +11,8 @@ import {
   type Database,
   type FlowTimings,
   type Logger,
+  type RefreshPolicy,
+  type RefreshSchedulerOptions,
 } from '@authlink/core';
 import { sql, type Kysely } from 'kysely';
 import type { ServerConfig } from './config.js';
@@ -31,6 +33,10 @@ export interface RuntimeOptions {
   clock?: Clock;
   timings?: Partial<FlowTimings>;
   catalog?: Catalog;
+  refreshPolicy?: Partial<RefreshPolicy>;
+  refreshSchedule?: Partial<RefreshSchedulerOptions>;
+  /** Run the background refresher (the CLI's serve does; tests drive sweeps themselves). */
+  backgroundRefresh?: boolean;
 }
 
 /**
@@ -65,7 +71,10 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     ...(options.clock && { clock: options.clock }),
     ...(options.logger && { logger: options.logger }),
     ...(options.timings && { timings: options.timings }),
+    ...(options.refreshPolicy && { refreshPolicy: options.refreshPolicy }),
+    ...(options.refreshSchedule && { refreshSchedule: options.refreshSchedule }),
   });
+  if (options.backgroundRefresh) services.refreshScheduler.start();
   if (config.apiKey !== undefined) await services.projects.ensureBootstrapKey(config.apiKey);
   return {
     db,
@@ -75,6 +84,9 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     checkDatabase: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await services.refreshScheduler.stop();
+      await db.destroy();
+    },
   };
 }

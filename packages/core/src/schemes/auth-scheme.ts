@@ -50,6 +50,8 @@ export interface CompleteInput {
   state: string;
   pending: Readonly<Record<string, string>>;
   data: Readonly<Record<string, string>>;
+  /** The server's clock: expiry times are computed from it. */
+  now: Date;
 }
 
 export interface OutgoingRequest {
@@ -90,6 +92,7 @@ export interface RefreshInput {
   client: OAuthClient;
   credentials: Credentials;
   data: Readonly<Record<string, string>>;
+  now: Date;
 }
 
 /** The refresh token is no longer accepted (revoked, expired, reused): only re-consent helps. */

@@ -99,7 +99,7 @@ export const oauth2Scheme: AuthScheme = {
     return { url: url.href, state, pending };
   },
 
-  async complete({ scheme, client, redirectUri, callbackUrl, state, pending, data }: CompleteInput) {
+  async complete({ scheme, client, redirectUri, callbackUrl, state, pending, data, now }: CompleteInput) {
     const as = authorizationServer(scheme, data);
     const oauthClient: oauth.Client = { client_id: client.clientId };
     try {
@@ -118,13 +118,13 @@ export const oauth2Scheme: AuthScheme = {
         expectedNonce: pending.nonce ?? oauth.expectNoNonce,
         requireIdToken: pending.nonce !== undefined,
       });
-      return toCredentials(result, new Date());
+      return toCredentials(result, now);
     } catch (error) {
       throw new SchemeFailure(describeFailure(error), { cause: error });
     }
   },
 
-  async refresh({ scheme, client, credentials, data }: RefreshInput) {
+  async refresh({ scheme, client, credentials, data, now }: RefreshInput) {
     const refreshToken = credentials.refreshToken;
     if (typeof refreshToken !== 'string') throw new CredentialsRevoked('no refresh token was issued; reinitiate the connection');
     const as = authorizationServer(scheme, data);
@@ -138,7 +138,7 @@ export const oauth2Scheme: AuthScheme = {
         requestOptions(as.token_endpoint as string),
       );
       const result = await oauth.processRefreshTokenResponse(as, oauthClient, response);
-      const next = toCredentials(result, new Date());
+      const next = toCredentials(result, now);
       // RFC 6749 §6: the server MAY issue a new refresh token; if it does not, the old one stays valid.
       if (next.refreshToken === undefined) next.refreshToken = refreshToken;
       return next;

@@ -9,6 +9,7 @@ import { CredentialRefresher, type RefreshPolicy } from './credential-refresher.
 import { IntegrationService } from './integration-service.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ProjectService } from './project-service.js';
+import { RefreshScheduler, type RefreshSchedulerOptions } from './refresh-scheduler.js';
 import type { FlowTimings, ServiceContext } from './service-context.js';
 
 export interface AuthlinkServicesOptions {
@@ -20,6 +21,7 @@ export interface AuthlinkServicesOptions {
   logger?: Logger;
   timings?: Partial<FlowTimings>;
   refreshPolicy?: Partial<RefreshPolicy>;
+  refreshSchedule?: Partial<RefreshSchedulerOptions>;
 }
 
 export interface AuthlinkServices {
@@ -28,6 +30,7 @@ export interface AuthlinkServices {
   connections: ConnectionService;
   connectFlow: ConnectFlowService;
   refresher: CredentialRefresher;
+  refreshScheduler: RefreshScheduler;
   catalog: Catalog;
 }
 
@@ -57,6 +60,7 @@ export function createAuthlinkServices(options: AuthlinkServicesOptions): Authli
     projects: new ProjectService(options.db, clock),
     integrations,
     refresher,
+    refreshScheduler: new RefreshScheduler(context, refresher, options.refreshSchedule),
     connections: new ConnectionService(context, refresher),
     connectFlow: new ConnectFlowService(context),
     catalog: options.catalog,

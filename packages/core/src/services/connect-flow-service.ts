@@ -134,6 +134,7 @@ export class ConnectFlowService {
         state,
         pending: this.#ctx.secrets.openPending(stateHash, record.pendingCiphertext),
         data,
+        now: this.#ctx.clock(),
       });
       const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
         status: 'ACTIVE',

@@ -152,7 +152,7 @@ export class CredentialRefresher {
     for (let attempt = 0; attempt < this.#policy.attempts; attempt += 1) {
       if (attempt > 0) await sleep(Math.random() * this.#policy.retryBaseMs * 2 ** (attempt - 1));
       try {
-        const credentials = await refresh.call(scheme, input);
+        const credentials = await refresh.call(scheme, { ...input, now: this.#ctx.clock() });
         const now = this.#ctx.clock();
         const times = credentialTimes(credentials, now);
         const written = await writeRefreshedCredentials(this.#ctx.db, accountId, this.#owner, version, {

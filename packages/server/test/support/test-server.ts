@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Clock, FlowTimings } from '@authlink/core';
+import type { Clock, FlowTimings, RefreshPolicy } from '@authlink/core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, loadConfig, openRuntime, REDACT_PATHS, type Runtime } from '@authlink/server';
@@ -37,10 +37,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** A real server on a random loopback port, on a fresh SQLite file in a temporary directory. */
-export async function startTestServer(options: { timings?: Partial<FlowTimings>; logLevel?: string } = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'authlink-test-'));
+export interface TestServerOptions {
+  timings?: Partial<FlowTimings>;
+  refreshPolicy?: Partial<RefreshPolicy>;
+  logLevel?: string;
+  /** Share another server's database (a second node of the same service). */
+  sameDatabaseAs?: TestServer;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const ownsDataDir = options.sameDatabaseAs === undefined;
+  const dataDir = options.sameDatabaseAs?.dataDir ?? mkdtempSync(join(tmpdir(), 'authlink-test-'));
   const port = await freePort();
-  const apiKey = `test-key-${Math.random().toString(36).slice(2)}`;
+  const apiKey = options.sameDatabaseAs?.apiKey ?? `test-key-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig({ AUTHLINK_DATA_DIR: dataDir, AUTHLINK_PORT: String(port), AUTHLINK_API_KEY: apiKey });
   let offsetMs = 0;
   const clock: Clock = () => new Date(Date.now() + offsetMs);
@@ -52,7 +61,12 @@ export async function startTestServer(options: { timings?: Partial<FlowTimings>;
     },
   });
   const logger = pino({ level: options.logLevel ?? 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-  const runtime = await openRuntime(config, { clock, logger, ...(options.timings && { timings: options.timings }) });
+  const runtime = await openRuntime(config, {
+    clock,
+    logger,
+    ...(options.timings && { timings: options.timings }),
+    ...(options.refreshPolicy && { refreshPolicy: options.refreshPolicy }),
+  });
   const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, logger, checkDatabase: runtime.checkDatabase });
   await app.listen({ port, host: '127.0.0.1' });
   const url = config.publicUrl;
@@ -85,7 +99,7 @@ export async function startTestServer(options: { timings?: Partial<FlowTimings>;
     close: async () => {
       await app.close();
       await runtime.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

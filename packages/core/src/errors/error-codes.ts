@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   AMBIGUOUS_INTEGRATION: { status: 400, title: 'Several integrations match; pass integrationId' },
   DISCOVERY_FAILED: { status: 400, title: 'OpenID Connect discovery failed' },
   MISSING_FIELD: { status: 400, title: 'A required field is missing' },
+  PROXY_TARGET_REFUSED: { status: 400, title: "The proxy only reaches the app's own API host" },
+  NO_API_BASE_URL: { status: 400, title: 'The app has no API base URL' },
   INVALID_FIELD: { status: 400, title: 'A field value is not valid' },
   UNAUTHORIZED: { status: 401, title: 'Missing or invalid API key' },
   FORBIDDEN: { status: 403, title: 'Not allowed' },
@@ -31,6 +33,8 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   PROVIDER_ERROR: { status: 502, title: 'The provider answered with an error' },
   PROVIDER_UNREACHABLE: { status: 502, title: 'The provider could not be reached' },
+  UPSTREAM_UNREACHABLE: { status: 502, title: "The app's API could not be reached" },
+  UPSTREAM_TIMEOUT: { status: 504, title: "The app's API did not answer in time" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

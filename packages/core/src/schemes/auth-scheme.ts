@@ -11,6 +11,9 @@ export interface StartInput {
   scheme: ResolvedScheme;
   /** Everything the initiator (or the end user on the hosted form) supplied. */
   data: Readonly<Record<string, string>>;
+  /** The integration's client credentials, decrypted on demand (only token-minting schemes ask). */
+  client: () => Promise<OAuthClient>;
+  now: Date;
 }
 
 export type StartResult =
@@ -62,14 +65,20 @@ export interface OutgoingRequest {
 /** What every auth scheme module implements. Routes and services only ever see this. */
 export interface AuthScheme {
   readonly name: AuthSchemeName;
-  /** Checks the supplied fields; says whether credentials are complete or what must happen next. */
-  start(input: StartInput): StartResult;
+  /**
+   * Checks the supplied fields; says whether credentials are complete or what must happen next.
+   * Schemes that mint tokens without a browser (client credentials, service accounts) get the
+   * first token here, so an account is never ACTIVE with credentials that do not work.
+   */
+  start(input: StartInput): StartResult | Promise<StartResult>;
   /** Redirect schemes: builds the authorization request. */
   authorize?(input: AuthorizeInput): Promise<AuthorizeResult>;
   /** Redirect schemes: turns the callback into credentials; throws SchemeFailure when it cannot. */
   complete?(input: CompleteInput): Promise<Credentials>;
   /** Schemes with expiring credentials: new credentials from the old ones (RFC 6749 §6). */
   refresh?(input: RefreshInput): Promise<Credentials>;
+  /** Revokes the credentials at the provider (RFC 7009) when the account is deleted. */
+  revoke?(input: RevokeInput): Promise<void>;
   /** Adds the credentials to an outgoing API request as the app definition places them. */
   apply(credentials: Credentials, scheme: ResolvedScheme, data: Readonly<Record<string, string>>, request: OutgoingRequest): void;
 }
@@ -93,6 +102,13 @@ export interface RefreshInput {
   credentials: Credentials;
   data: Readonly<Record<string, string>>;
   now: Date;
+}
+
+export interface RevokeInput {
+  scheme: ResolvedScheme;
+  client: OAuthClient;
+  credentials: Credentials;
+  data: Readonly<Record<string, string>>;
 }
 
 /** The refresh token is no longer accepted (revoked, expired, reused): only re-consent helps. */

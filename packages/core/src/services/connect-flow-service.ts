@@ -15,7 +15,7 @@ import {
 import { findConnectedAccountRow, transitionConnectedAccount } from '../storage/repositories/connected-account-repository.js';
 import { withQuery } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
-import { appOf, callbackUrl, schemeModule, type ServiceContext } from './service-context.js';
+import { appOf, callbackUrl, clientOf, schemeModule, startScheme, type ServiceContext } from './service-context.js';
 
 /** What the hosted form shows: never a secret value, only labels and public values. */
 export interface ConnectForm {
@@ -61,7 +61,7 @@ export class ConnectFlowService {
   async open(token: string): Promise<ConnectLinkOutcome> {
     const linked = await this.#linked(token);
     const data = this.#ctx.secrets.openInitiation(linked.row.id, linked.row.credentials_ciphertext);
-    const start = linked.scheme.start({ scheme: linked.resolved, data });
+    const start = await startScheme(this.#ctx, linked.integration, data);
     if (start.kind === 'form') return { kind: 'form', form: this.#form(linked, start.missing) };
     if (start.kind === 'redirect') return { kind: 'redirect', location: await this.#beginAuthorization(linked, data, start.publicData) };
     // Complete data would have made the account ACTIVE at initiation: nothing to do here.
@@ -76,7 +76,7 @@ export class ConnectFlowService {
     const data = { ...stored, ...submitted };
     let start;
     try {
-      start = linked.scheme.start({ scheme: linked.resolved, data });
+      start = await startScheme(this.#ctx, linked.integration, data);
     } catch (error) {
       if (error instanceof AuthlinkError && (error.code === 'INVALID_FIELD' || error.code === 'MISSING_FIELD')) {
         const missing = linked.resolved.fields.filter((f) => f.suppliedBy === 'user' && stored[f.name] === undefined);
@@ -128,7 +128,7 @@ export class ConnectFlowService {
       if (!scheme.complete) throw new SchemeFailure(`${integration.authScheme} has no callback`);
       const credentials = await scheme.complete({
         scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
-        client: { clientId: integration.clientId ?? '', clientSecret: await this.#ctx.integrations.clientSecret(record.projectId, integration.id) },
+        client: await clientOf(this.#ctx, integration),
         redirectUri: callbackUrl(this.#ctx),
         callbackUrl: url,
         state,

@@ -30,7 +30,9 @@ import type { CredentialRefresher } from './credential-refresher.js';
 import type { AuthConfigInput } from './integration-service.js';
 import { validateRedirectUrl } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
-import { appOf, connectUrl, schemeModule, type ServiceContext } from './service-context.js';
+import { appOf, connectUrl, startScheme, type ServiceContext } from './service-context.js';
+import { MissingTemplateFieldError, renderTemplate } from '../catalog/template.js';
+import type { OutgoingRequest } from '../schemes/auth-scheme.js';
 
 export interface InitiateInput {
   integrationId?: string | undefined;
@@ -46,6 +48,17 @@ export interface InitiateInput {
 export interface ReinitiateInput {
   redirectUrl?: string | undefined;
   data?: Record<string, string> | undefined;
+}
+
+/** Everything the proxy needs to call an app's API for an account, and nothing more. */
+export interface AuthorizedTarget {
+  connectedAccountId: string;
+  app: string;
+  /** The app's API base URL with the account's fields filled in (e.g. a Shopify shop). */
+  baseUrl: URL;
+  defaultHeaders: Readonly<Record<string, string>>;
+  /** Adds the account's credentials to a request the way the app definition says. */
+  applyCredentials(request: OutgoingRequest): void;
 }
 
 export interface CredentialsView {
@@ -74,7 +87,7 @@ export class ConnectionService {
     const now = this.#ctx.clock();
     const accountId = newId('ca', now);
     const data = input.data ?? {};
-    const start = schemeModule(integration).start({ scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration), data });
+    const start = await startScheme(this.#ctx, integration, data, newRow ? () => this.#ctx.integrations.clientOfRow(newRow) : undefined);
 
     const row: NewConnectedAccountRow = {
       id: accountId,
@@ -117,7 +130,7 @@ export class ConnectionService {
     const redirectUrl = input.redirectUrl === undefined ? account.redirectUrl : validateRedirectUrl(input.redirectUrl);
     const integration = await this.#ctx.integrations.get(projectId, account.integrationId);
     const data = { ...account.data, ...input.data };
-    const start = schemeModule(integration).start({ scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration), data });
+    const start = await startScheme(this.#ctx, integration, data);
     const now = this.#ctx.clock();
     const token = start.kind === 'ready' ? null : randomToken();
     const status: ConnectionStatus = start.kind === 'ready' ? 'ACTIVE' : 'INITIATED';
@@ -170,6 +183,36 @@ export class ConnectionService {
       if (!(error instanceof AuthlinkError && error.code === 'CONNECTION_NOT_ACTIVE')) throw error;
     }
     return this.get(projectId, id);
+  }
+
+  /**
+   * Fresh credentials of an ACTIVE account bound to its API: the proxy's only way in. With
+   * `forceRefresh` (after an upstream 401) the credentials are renewed first.
+   */
+  async authorizedTarget(projectId: string, id: string, options: { forceRefresh?: boolean } = {}): Promise<AuthorizedTarget> {
+    const { row, integration, scheme, credentials } = await this.#refresher.fresh(projectId, id, { force: options.forceRefresh === true });
+    const app = appOf(this.#ctx, integration.app);
+    const resolved = resolveIntegrationScheme(app, integration);
+    const data = JSON.parse(row.data) as Record<string, string>;
+    if (resolved.baseUrl === '') {
+      throw new AuthlinkError('NO_API_BASE_URL', `${integration.app} has no API base URL; set authConfig.baseUrl on integration ${integration.id}`);
+    }
+    let baseUrl: URL;
+    try {
+      baseUrl = new URL(renderTemplate(resolved.baseUrl, data, { encode: true }));
+    } catch (error) {
+      if (error instanceof MissingTemplateFieldError) {
+        throw new AuthlinkError('MISSING_FIELD', `the account has no ${error.field}, which the API base URL needs`, { cause: error });
+      }
+      throw new AuthlinkError('NO_API_BASE_URL', `the API base URL of ${integration.app} is not a URL`, { cause: error });
+    }
+    return {
+      connectedAccountId: id,
+      app: integration.app,
+      baseUrl,
+      defaultHeaders: app?.defaultHeaders ?? {},
+      applyCredentials: (request) => scheme.apply(credentials, resolved, data, request),
+    };
   }
 
   async disable(projectId: string, id: string): Promise<ConnectedAccount> {

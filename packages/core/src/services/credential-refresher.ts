@@ -9,7 +9,7 @@ import { findConnectedAccountRow } from '../storage/repositories/connected-accou
 import { acquireRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
-import { appOf, schemeModule, type ServiceContext } from './service-context.js';
+import { appOf, clientOf, schemeModule, type ServiceContext } from './service-context.js';
 
 export interface RefreshPolicy {
   /** How long a process may hold an account's refresh lease before others may take over. */
@@ -144,7 +144,7 @@ export class CredentialRefresher {
     }
     const input = {
       scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
-      client: { clientId: integration.clientId ?? '', clientSecret: await this.#ctx.integrations.clientSecret(projectId, integration.id) },
+      client: await clientOf(this.#ctx, integration),
       credentials: current.credentials,
       data: JSON.parse(row.data) as Record<string, string>,
     };

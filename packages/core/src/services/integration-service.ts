@@ -176,6 +176,14 @@ export class IntegrationService {
     });
   }
 
+  /** Client credentials of an integration that is prepared but not yet written. */
+  async clientOfRow(row: IntegrationRow): Promise<{ clientId: string; clientSecret: string | null }> {
+    return {
+      clientId: row.client_id ?? '',
+      clientSecret: row.client_secret_ciphertext === null ? null : this.#vault.decrypt(row.client_secret_ciphertext, clientSecretContext(row.id)),
+    };
+  }
+
   /** The decrypted client secret, for the token endpoint only. */
   async clientSecret(projectId: string, id: string, db: Executor = this.#db): Promise<string | null> {
     const row = await findIntegrationRow(db, projectId, id);

@@ -3,8 +3,9 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Clock } from '../clock.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import type { Integration } from '../model.js';
-import type { AuthScheme } from '../schemes/auth-scheme.js';
+import type { AuthScheme, OAuthClient, StartResult } from '../schemes/auth-scheme.js';
 import { findAuthScheme } from '../schemes/scheme-registry.js';
+import { resolveIntegrationScheme } from './scheme-resolution.js';
 import type { Executor } from '../storage/executor.js';
 import type { Vault } from '../vault/vault.js';
 import type { AccountSecrets } from './account-secrets.js';
@@ -48,4 +49,23 @@ export function callbackUrl(context: ServiceContext): string {
 
 export function connectUrl(context: ServiceContext, token: string): string {
   return `${context.publicUrl}/connect/${token}`;
+}
+
+/** Runs a scheme's start step for an integration with everything the step may need. */
+export async function startScheme(
+  context: ServiceContext,
+  integration: Integration,
+  data: Readonly<Record<string, string>>,
+  client: () => Promise<OAuthClient> = () => clientOf(context, integration),
+): Promise<StartResult> {
+  return schemeModule(integration).start({
+    scheme: resolveIntegrationScheme(appOf(context, integration.app), integration),
+    data,
+    client,
+    now: context.clock(),
+  });
+}
+
+export async function clientOf(context: ServiceContext, integration: Integration): Promise<OAuthClient> {
+  return { clientId: integration.clientId ?? '', clientSecret: await context.integrations.clientSecret(integration.projectId, integration.id) };
 }

@@ -66,7 +66,11 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     {
       schema: { tags: ['integrations'], summary: 'Update an integration', params: IdParams, body: UpdateIntegrationBody, response: { 200: IntegrationSchema, ...ErrorResponses } },
     },
-    async (request) => integrationView(await services.integrations.update(request.projectId, request.params.id, request.body)),
+    async (request) => {
+      const { scopes, authConfig, name } = request.body;
+      const merged = scopes === undefined ? authConfig : { ...authConfig, scopes };
+      return integrationView(await services.integrations.update(request.projectId, request.params.id, { name, authConfig: merged }));
+    },
   );
 
   app.delete(

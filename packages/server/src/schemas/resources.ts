@@ -82,6 +82,7 @@ export const CreateIntegrationBody = Type.Object(
 export const UpdateIntegrationBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 100, description: 'Same as authConfig.scopes.' })),
     authConfig: Type.Optional(AuthConfigSchema),
   },
   { additionalProperties: false },

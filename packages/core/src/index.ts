@@ -19,7 +19,7 @@ export type { Logger } from './services/logger.js';
 export type { FlowTimings } from './services/service-context.js';
 export { ProjectService, API_KEY_PREFIX, BOOTSTRAP_PROJECT_ID, type CreatedProject } from './services/project-service.js';
 export { IntegrationService, type AuthConfigInput, type CreateIntegrationInput, type UpdateIntegrationInput } from './services/integration-service.js';
-export { ConnectionService, type InitiateInput, type ReinitiateInput, type CredentialsView, type AuthorizedTarget } from './services/connection-service.js';
+export { ConnectionService, type InitiateInput, type ReinitiateInput, type CredentialsView, type AuthorizedTarget, type RevocationOutcome } from './services/connection-service.js';
 export { ConnectFlowService, type ConnectForm, type ConnectLinkOutcome, type FlowEnd } from './services/connect-flow-service.js';
 export { CredentialRefresher, DEFAULT_REFRESH_POLICY, type RefreshPolicy, type FreshCredentials } from './services/credential-refresher.js';
 export { RefreshScheduler, DEFAULT_REFRESH_SCHEDULE, type RefreshSchedulerOptions } from './services/refresh-scheduler.js';

@@ -225,6 +225,8 @@ export interface UpdateConnectedAccountParams {
 export interface DeleteConnectedAccountResponse {
   id: string;
   deleted: true;
+  /** How revoking the tokens at the provider went; the account is erased either way. */
+  revocation: 'succeeded' | 'failed' | 'not_supported' | 'not_applicable';
 }
 
 /**

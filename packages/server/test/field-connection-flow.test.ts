@@ -132,7 +132,7 @@ describe('API key, basic, bearer and no-auth connections', () => {
     const one = await server.api('GET', '/api/v1/connected-accounts?labels=b&labels=zzz');
     expect(one.body.items).toEqual([]);
 
-    expect((await server.api('DELETE', `/api/v1/connected-accounts/${id}`)).body).toEqual({ id, deleted: true });
+    expect((await server.api('DELETE', `/api/v1/connected-accounts/${id}`)).body).toEqual({ id, deleted: true, revocation: 'not_supported' });
     expect((await server.api('GET', `/api/v1/connected-accounts/${id}`)).status).toBe(404);
     const rows = await server.runtime.db.selectFrom('connected_accounts').select('id').where('id', '=', id).execute();
     expect(rows).toEqual([]);

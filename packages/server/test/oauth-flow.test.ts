@@ -238,6 +238,31 @@ describe('OAuth 2.0 authorization code flow against a real OpenID provider', () 
     expect((await account(started.body.connectedAccountId)).status).toBe('ACTIVE');
   });
 
+  it('revokes the tokens at the provider when the account is deleted', async () => {
+    const { connectedAccountId, redirectUrl } = await initiate();
+    const { browser, callback } = await reachCallback(redirectUrl);
+    await browser.get(callback.href);
+    const { accessToken } = (await server.api('GET', `/api/v1/connected-accounts/${connectedAccountId}/credentials`)).body.credentials;
+    expect((await fetch(peer.userinfoEndpoint, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
+
+    const deleted = await server.api('DELETE', `/api/v1/connected-accounts/${connectedAccountId}`);
+    expect(deleted.body).toEqual({ id: connectedAccountId, deleted: true, revocation: 'succeeded' });
+    expect((await fetch(peer.userinfoEndpoint, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(401);
+  });
+
+  it('erases the account even when revocation fails, and says so', async () => {
+    const created = await server.api('POST', '/api/v1/integrations', {
+      app: 'acme-unrevocable',
+      authConfig: { ...CLIENT, authorizationUrl: peer.authorizationEndpoint, tokenUrl: peer.tokenEndpoint, revocationUrl: 'http://127.0.0.1:9/revoke', scopes: ['profile'] },
+    });
+    const started = await server.api('POST', '/api/v1/connected-accounts', { integrationId: created.body.id });
+    const { browser, callback } = await reachCallback(started.body.redirectUrl);
+    await browser.get(callback.href);
+    const deleted = await server.api('DELETE', `/api/v1/connected-accounts/${started.body.connectedAccountId}`);
+    expect(deleted.body.revocation).toBe('failed');
+    expect((await server.api('GET', `/api/v1/connected-accounts/${started.body.connectedAccountId}`)).status).toBe(404);
+  });
+
   it('never writes a token, code, state, link or client secret to the logs', async () => {
     const { connectedAccountId, redirectUrl } = await initiate();
     const { browser, callback } = await reachCallback(redirectUrl);

@@ -405,7 +405,7 @@ describe('SDK: listing and managing connected accounts', () => {
     expect(enabled).toMatchObject({ id, status: 'ACTIVE' });
     expect((await client.connectedAccounts.credentials(id)).credentials.apiKey).toBe(OPENAI_KEY);
 
-    await expect(client.connectedAccounts.delete(id)).resolves.toEqual({ id, deleted: true });
+    await expect(client.connectedAccounts.delete(id)).resolves.toEqual({ id, deleted: true, revocation: 'not_supported' });
     await expect(client.connectedAccounts.get(id)).rejects.toMatchObject({ code: 'CONNECTED_ACCOUNT_NOT_FOUND', status: 404 });
     await expect(client.connectedAccounts.credentials(id)).rejects.toMatchObject({ status: 404 });
     expect(await client.connectedAccounts.listAll({ entityId: entity.id }).toArray()).toEqual([]);

@@ -77,8 +77,11 @@ export interface AuthScheme {
   complete?(input: CompleteInput): Promise<Credentials>;
   /** Schemes with expiring credentials: new credentials from the old ones (RFC 6749 §6). */
   refresh?(input: RefreshInput): Promise<Credentials>;
-  /** Revokes the credentials at the provider (RFC 7009) when the account is deleted. */
-  revoke?(input: RevokeInput): Promise<void>;
+  /**
+   * Revokes the credentials at the provider (RFC 7009) when the account is deleted. Resolves
+   * false when the provider offers no way to revoke; rejects when revocation failed.
+   */
+  revoke?(input: RevokeInput): Promise<boolean>;
   /** Adds the credentials to an outgoing API request as the app definition places them. */
   apply(credentials: Credentials, scheme: ResolvedScheme, data: Readonly<Record<string, string>>, request: OutgoingRequest): void;
 }

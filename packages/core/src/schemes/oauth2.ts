@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { renderTemplate } from '../catalog/template.js';
 import type { Credentials } from '../model.js';
-import type { AuthScheme, AuthorizeInput, CompleteInput, OAuthClient, RefreshInput, ResolvedScheme } from './auth-scheme.js';
+import type { AuthScheme, AuthorizeInput, CompleteInput, OAuthClient, RefreshInput, ResolvedScheme, RevokeInput } from './auth-scheme.js';
 import { CredentialsRevoked, SchemeFailure } from './auth-scheme.js';
 import { applyPlacements } from './credential-placement.js';
 import { collectFields } from './field-values.js';
@@ -148,6 +148,27 @@ export const oauth2Scheme: AuthScheme = {
       }
       throw new SchemeFailure(describeFailure(error), { cause: error });
     }
+  },
+
+  /**
+   * RFC 7009 §2.1: revoking the refresh token should end the whole grant, access tokens
+   * included; the access token is revoked as well for servers that do not.
+   */
+  async revoke({ scheme, client, credentials, data }: RevokeInput) {
+    const as = authorizationServer(scheme, data);
+    if (!as.revocation_endpoint) return false;
+    const oauthClient: oauth.Client = { client_id: client.clientId };
+    const tokens: Array<[string, 'refresh_token' | 'access_token']> = [];
+    if (typeof credentials.refreshToken === 'string') tokens.push([credentials.refreshToken, 'refresh_token']);
+    if (typeof credentials.accessToken === 'string') tokens.push([credentials.accessToken, 'access_token']);
+    for (const [token, hint] of tokens) {
+      const response = await oauth.revocationRequest(as, oauthClient, clientAuthentication(scheme, client), token, {
+        additionalParameters: { token_type_hint: hint },
+        ...requestOptions(as.revocation_endpoint),
+      });
+      await oauth.processRevocationResponse(response);
+    }
+    return true;
   },
 
   apply(credentials, scheme, data, request) {

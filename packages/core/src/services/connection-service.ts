@@ -30,7 +30,7 @@ import type { CredentialRefresher } from './credential-refresher.js';
 import type { AuthConfigInput } from './integration-service.js';
 import { validateRedirectUrl } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
-import { appOf, connectUrl, startScheme, type ServiceContext } from './service-context.js';
+import { appOf, clientOf, connectUrl, schemeModule, startScheme, type ServiceContext } from './service-context.js';
 import { MissingTemplateFieldError, renderTemplate } from '../catalog/template.js';
 import type { OutgoingRequest } from '../schemes/auth-scheme.js';
 
@@ -66,6 +66,9 @@ export interface CredentialsView {
   authScheme: AuthSchemeName;
   credentials: Credentials;
 }
+
+/** How revoking an account's tokens at the provider went when it was deleted. */
+export type RevocationOutcome = 'succeeded' | 'failed' | 'not_supported' | 'not_applicable';
 
 /** Fields only handed out when asked for by name: they let the holder mint new access tokens. */
 const LONG_LIVED_SECRETS = ['refreshToken', 'idToken'];
@@ -232,11 +235,38 @@ export class ConnectionService {
     return this.get(projectId, id);
   }
 
-  /** Erases the account and its credentials (the row, its labels, links and states). */
-  async delete(projectId: string, id: string): Promise<void> {
+  /**
+   * Erases the account and its credentials (the row, its labels, links and states), after
+   * revoking its tokens at the provider when the app can. The account is erased even when
+   * revocation fails; the answer says how revocation went.
+   */
+  async delete(projectId: string, id: string): Promise<{ revocation: RevocationOutcome }> {
+    const row = await findConnectedAccountRow(this.#ctx.db, projectId, id);
+    if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+    const revocation = await this.#revoke(projectId, row);
     const deleted = await deleteConnectedAccountRow(this.#ctx.db, projectId, id);
     if (!deleted) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
-    this.#ctx.logger.info({ projectId, connectedAccountId: id }, 'connected account deleted');
+    this.#ctx.logger.info({ projectId, connectedAccountId: id, revocation }, 'connected account deleted');
+    return { revocation };
+  }
+
+  async #revoke(projectId: string, row: ConnectedAccountRow): Promise<RevocationOutcome> {
+    if (row.status === 'INITIATED' || row.status === 'FAILED' || row.credentials_ciphertext === null) return 'not_applicable';
+    const integration = await this.#ctx.integrations.get(projectId, row.integration_id);
+    const scheme = schemeModule(integration);
+    if (!scheme.revoke) return 'not_supported';
+    try {
+      const revoked = await scheme.revoke({
+        scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
+        client: await clientOf(this.#ctx, integration),
+        credentials: this.#ctx.secrets.openCredentials(row.id, row.credentials_ciphertext),
+        data: JSON.parse(row.data) as Record<string, string>,
+      });
+      return revoked ? 'succeeded' : 'not_supported';
+    } catch (error) {
+      this.#ctx.logger.warn({ projectId, connectedAccountId: row.id, err: error instanceof Error ? error.message : String(error) }, 'token revocation failed');
+      return 'failed';
+    }
   }
 
   async getEntity(projectId: string, entityId: string): Promise<{ id: string; connectedAccounts: ConnectedAccount[] }> {

@@ -154,13 +154,21 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
       schema: {
         tags,
         summary: 'Delete the account and erase its credentials',
+        description: 'Tokens are first revoked at the provider (RFC 7009) when the app has a revocation endpoint; the account is erased even when that fails.',
         params: IdParams,
-        response: { 200: Type.Object({ id: Type.String(), deleted: Type.Literal(true) }), ...ErrorResponses },
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            deleted: Type.Literal(true),
+            revocation: Type.Union(['succeeded', 'failed', 'not_supported', 'not_applicable'].map((v) => Type.Literal(v))),
+          }),
+          ...ErrorResponses,
+        },
       },
     },
     async (request) => {
-      await connections.delete(request.projectId, request.params.id);
-      return { id: request.params.id, deleted: true as const };
+      const { revocation } = await connections.delete(request.projectId, request.params.id);
+      return { id: request.params.id, deleted: true as const, revocation };
     },
   );
 };

@@ -60,6 +60,15 @@ export interface CompleteInput {
 export interface OutgoingRequest {
   headers: Record<string, string>;
   query: URLSearchParams;
+  /**
+   * The HTTP method. Optional: only schemes that sign each request (OAUTH1) need it, and they
+   * refuse a request without it rather than send a signature that cannot verify.
+   */
+  method?: string;
+  /** Where the request goes; its own query string, if any, is sent (and signed) together with `query`. */
+  url?: URL;
+  /** The parameters of an `application/x-www-form-urlencoded` body: an OAuth 1.0a signature covers them (RFC 5849 §3.4.1.3.1). */
+  form?: URLSearchParams;
 }
 
 /** What every auth scheme module implements. Routes and services only ever see this. */
@@ -92,10 +101,13 @@ export interface AuthScheme {
  */
 export class SchemeFailure extends Error {
   readonly reason: string;
-  constructor(reason: string, options?: { cause?: unknown }) {
+  /** Worth retrying soon (network, 5xx, 429), as opposed to a refusal that will not change by itself. */
+  readonly transient: boolean;
+  constructor(reason: string, options?: { cause?: unknown; transient?: boolean }) {
     super(reason, options);
     this.name = 'SchemeFailure';
     this.reason = reason;
+    this.transient = options?.transient ?? true;
   }
 }
 
@@ -117,7 +129,7 @@ export interface RevokeInput {
 /** The refresh token is no longer accepted (revoked, expired, reused): only re-consent helps. */
 export class CredentialsRevoked extends SchemeFailure {
   constructor(reason: string, options?: { cause?: unknown }) {
-    super(reason, options);
+    super(reason, { ...options, transient: false });
     this.name = 'CredentialsRevoked';
   }
 }

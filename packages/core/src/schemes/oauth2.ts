@@ -49,6 +49,13 @@ function describeFailure(error: unknown): string {
   return 'token exchange failed';
 }
 
+/** Network trouble, 5xx and 429 may pass; an OAuth error answer (4xx) will not by itself. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof oauth.ResponseBodyError) return error.status >= 500 || error.status === 429;
+  if (error instanceof oauth.OperationProcessingError) return false;
+  return true;
+}
+
 function toCredentials(response: oauth.TokenEndpointResponse, now: Date): Credentials {
   const credentials: Credentials = { accessToken: response.access_token, tokenType: response.token_type };
   if (response.refresh_token) credentials.refreshToken = response.refresh_token;
@@ -146,7 +153,7 @@ export const oauth2Scheme: AuthScheme = {
       if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') {
         throw new CredentialsRevoked(describeFailure(error), { cause: error });
       }
-      throw new SchemeFailure(describeFailure(error), { cause: error });
+      throw new SchemeFailure(describeFailure(error), { cause: error, transient: isTransient(error) });
     }
   },
 

@@ -180,6 +180,7 @@ export class CredentialRefresher {
           throw error;
         }
         lastFailure = error;
+        if (!error.transient) break;
       }
     }
     const failures = row.refresh_failures + 1;

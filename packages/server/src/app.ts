@@ -5,14 +5,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerMetrics } from './metrics.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
-import { registerProblemDetails } from './plugins/problem-details.js';
+import { problemOf, registerProblemDetails, sendProblem } from './plugins/problem-details.js';
 import { requestSerializer } from './plugins/safe-logging.js';
+import { UpstreamClient } from './proxy/upstream-client.js';
 import { appRoutes } from './routes/apps.js';
 import { browserFlowRoutes } from './routes/browser-flow.js';
 import { connectedAccountRoutes } from './routes/connected-accounts.js';
 import { entityRoutes } from './routes/entities.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { operationsRoutes } from './routes/operations.js';
+import { proxyRoutes } from './routes/proxy.js';
 import { ProblemSchema } from './schemas/common.js';
 
 export interface BuildAppOptions {
@@ -23,6 +25,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   checkDatabase?: () => Promise<void>;
   bodyLimitBytes?: number;
+  /** Proxy: longest wait for the app's response headers, and longest pause in its body. Default 30 s. */
+  proxyTimeoutMs?: number;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -37,6 +41,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Schemas must reject what they do not know, not silently drop it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     routerOptions: { maxParamLength: 256 },
+    // Errors the router raises before any hook (bad percent-encoding, over-long parameters).
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, problemOf('VALIDATION_FAILED', `the request URL is not valid (${error.message})`));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerProblemDetails(app);
@@ -53,6 +61,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   const metrics = registerMetrics(app);
   const checkDatabase = options.checkDatabase ?? (() => Promise.resolve());
+  const upstream = new UpstreamClient({ headersTimeoutMs: options.proxyTimeoutMs, bodyTimeoutMs: options.proxyTimeoutMs });
+  app.addHook('onClose', () => upstream.close());
 
   await app.register(async (api) => {
     api.addHook('onRequest', apiKeyAuth(options.services.projects));
@@ -61,6 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await api.register(integrationRoutes, deps);
     await api.register(connectedAccountRoutes, deps);
     await api.register(entityRoutes, deps);
+    await api.register(proxyRoutes, { ...deps, upstream });
   }, { prefix: API_PREFIX });
 
   await app.register(browserFlowRoutes, { services: options.services, publicUrl });

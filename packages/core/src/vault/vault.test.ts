@@ -28,6 +28,14 @@ function expectVaultError(action: () => unknown): VaultError {
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+/** Eight replacements for a character: neighbours in the alphabet (near and far) and non-alphabet ones. */
+function nearby(original: string, position: number): string[] {
+  const at = Math.max(BASE64URL.indexOf(original), 0);
+  const shifts = [1, 2, 3, 17 + (position % 13), 32, 63];
+  const fromAlphabet = shifts.map((shift) => BASE64URL[(at + shift) % BASE64URL.length]!);
+  return [...new Set([...fromAlphabet, '.', '=', '!', ' '])].filter((char) => char !== original);
+}
+
 describe('Vault', () => {
   it('decrypts what it encrypted, in text and in JSON', () => {
     const vault = new Vault(KEY_A);
@@ -97,14 +105,13 @@ describe('Vault', () => {
     let tried = 0;
     for (let i = 0; i < ciphertext.length; i += 1) {
       const original = ciphertext[i]!;
-      for (const replacement of `${BASE64URL}.=!x `) {
-        if (replacement === original) continue;
+      for (const replacement of nearby(original, i)) {
         const tampered = ciphertext.slice(0, i) + replacement + ciphertext.slice(i + 1);
         expectVaultError(() => vault.decrypt(tampered, CONTEXT));
         tried += 1;
       }
     }
-    expect(tried).toBeGreaterThan(ciphertext.length * 60);
+    expect(tried).toBeGreaterThanOrEqual(ciphertext.length * 8);
   });
 
   it('accepts a changed character only when it spells exactly the same bytes', () => {
@@ -116,8 +123,12 @@ describe('Vault', () => {
     for (const secret of [SECRET, 'sk-live-29-characters-secret!', 'x']) {
       const ciphertext = vault.encrypt(secret, CONTEXT);
       const original = partsOf(ciphertext);
+      const partEnds = new Set([...ciphertext].flatMap((char, index) => (char === '.' ? [index - 1] : [])).concat(ciphertext.length - 1));
       for (let i = 0; i < ciphertext.length; i += 1) {
-        for (const replacement of `${BASE64URL}+/`) {
+        // Every alternative for the last character of a part (where unused bits live), and the
+        // '+' '/' spellings plus a few neighbours elsewhere.
+        const replacements = partEnds.has(i) ? [...`${BASE64URL}+/`] : ['+', '/', ...nearby(ciphertext[i]!, i).slice(0, 4)];
+        for (const replacement of replacements) {
           if (replacement === ciphertext[i]) continue;
           const tampered = ciphertext.slice(0, i) + replacement + ciphertext.slice(i + 1);
           const changed = partsOf(tampered);
@@ -203,13 +214,14 @@ describe('Vault', () => {
     });
 
     it('round-trips any full-unicode string, including astral characters', () => {
+      // Any code point but the surrogates (lone surrogates are not text; UTF-8 cannot carry them).
+      const codePoint = fc.oneof(fc.integer({ min: 0, max: 0xd7ff }), fc.integer({ min: 0xe000, max: 0x10ffff }));
       fc.assert(
-        fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (plaintext) => {
-          // Lone surrogates are not text: UTF-8 encoding replaces them, as everywhere else.
-          const text = Buffer.from(plaintext, 'utf8').toString('utf8');
+        fc.property(fc.array(codePoint, { maxLength: 100 }), (points) => {
+          const text = String.fromCodePoint(...points);
           expect(vault.decrypt(vault.encrypt(text, CONTEXT), CONTEXT)).toBe(text);
         }),
-        { numRuns: 300 },
+        { numRuns: 200 },
       );
     });
 

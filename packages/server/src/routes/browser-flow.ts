@@ -27,6 +27,9 @@ export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUr
     if (error instanceof AuthlinkError && error.code === 'CONNECT_LINK_INVALID') return page(reply, 410, renderFailurePage('link_invalid'));
     if (error instanceof AuthlinkError && error.status < 500) return page(reply, error.status, renderFailurePage(error.code.toLowerCase()));
     if ((error as { validation?: unknown }).validation) return page(reply, 400, renderFailurePage('link_invalid'));
+    // Fastify's own client errors (unparsable or oversized body, wrong content type).
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return page(reply, status, renderFailurePage('bad_request'));
     request.log.error({ err: error }, 'browser flow failed');
     return page(reply, 500, renderFailurePage('server_error'));
   });

@@ -127,11 +127,15 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
         tags,
         summary: 'Start the flow again for an account that is not ACTIVE',
         params: IdParams,
-        body: Type.Optional(ReinitiateBody),
+        body: ReinitiateBody,
         response: { 200: ConnectionResponseSchema, ...ErrorResponses },
       },
+      // Everything in the body is optional, so no body at all means an empty one.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
-    async (request) => connections.reinitiate(request.projectId, request.params.id, request.body ?? {}),
+    async (request) => connections.reinitiate(request.projectId, request.params.id, request.body),
   );
 
   app.patch(

@@ -73,15 +73,58 @@ export const CredentialPlacementSchema = Type.Object(
 );
 export type CredentialPlacement = Static<typeof CredentialPlacementSchema>;
 
+/**
+ * BASIC_WITH_JWT, mode `exchange`: username and password go to an endpoint as RFC 7617 Basic
+ * authentication and its JSON answer holds the JWT. The expiry is read from the JWT's `exp`.
+ */
+export const JwtExchangeSchema = Type.Object(
+  {
+    mode: Type.Literal('exchange'),
+    tokenPath: Type.Optional(
+      Type.String({
+        pattern: '^/',
+        description: "The exchange endpoint as a path under baseUrl. Without it the scheme's tokenUrl is the endpoint.",
+      }),
+    ),
+    tokenPointer: Type.Optional(
+      Type.String({ pattern: JSON_POINTER_PATTERN, description: 'JSON pointer (RFC 6901) to the JWT in the answer. Default: /token.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type JwtExchange = Static<typeof JwtExchangeSchema>;
+
+/** BASIC_WITH_JWT, mode `sign`: the JWT is signed here with the password as the HMAC key. */
+export const JwtSignSchema = Type.Object(
+  {
+    mode: Type.Literal('sign'),
+    algorithm: Type.Union([Type.Literal('HS256'), Type.Literal('HS384'), Type.Literal('HS512')]),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'exp - iat. Default: 3600.' })),
+    claims: StringMap(
+      'Claim templates, e.g. {"iss": "{username}"}; they may name username and the non-secret fields. iat and exp are set here.',
+    ),
+  },
+  { additionalProperties: false },
+);
+export type JwtSign = Static<typeof JwtSignSchema>;
+
+export const JwtDefinitionSchema = Type.Union([JwtExchangeSchema, JwtSignSchema], {
+  description: 'BASIC_WITH_JWT only: how username and password become a JWT. Default: exchange at tokenUrl, JWT at /token.',
+});
+export type JwtDefinition = Static<typeof JwtDefinitionSchema>;
+
 export const AuthSchemeDefinitionSchema = Type.Object(
   {
     scheme: AuthSchemeNameSchema,
     fields: Type.Array(FieldDefinitionSchema, {
       description:
-        'Every field the connection needs. API_KEY must include apiKey; BASIC username and password; BEARER_TOKEN token; OAUTH2 only extra end-user fields (such as a shop subdomain).',
+        'Every field the connection needs. API_KEY must include apiKey; BASIC and BASIC_WITH_JWT username and password; BEARER_TOKEN token; GOOGLE_SERVICE_ACCOUNT serviceAccountJson; OAUTH2 and OAUTH1 only extra end-user fields (such as a shop subdomain).',
     }),
     authorizationUrl: Type.Optional(UrlTemplate('OAuth authorization endpoint; may reference fields, e.g. {shop}.')),
-    tokenUrl: Type.Optional(UrlTemplate('OAuth token endpoint; may reference fields.')),
+    tokenUrl: Type.Optional(UrlTemplate('OAuth token endpoint (OAUTH1: the token credentials endpoint); may reference fields.')),
+    requestTokenUrl: Type.Optional(
+      UrlTemplate('OAUTH1 only: the temporary credentials (request token) endpoint, RFC 5849 §2.1; may reference fields.'),
+    ),
     revocationUrl: Type.Optional(UrlTemplate('RFC 7009 token revocation endpoint.')),
     userinfoUrl: Type.Optional(UrlTemplate('OpenID Connect userinfo endpoint.')),
     issuer: Type.Optional(UrlTemplate('OpenID Connect issuer: ID tokens and the RFC 9207 iss parameter are checked against it.')),
@@ -94,8 +137,9 @@ export const AuthSchemeDefinitionSchema = Type.Object(
     authorizationParams: Type.Optional(
       StringMap('Extra query parameters for the authorization request, e.g. access_type=offline.'),
     ),
+    jwt: Type.Optional(JwtDefinitionSchema),
     placement: Type.Array(CredentialPlacementSchema, {
-      description: 'How the credentials are applied to API requests.',
+      description: 'How the credentials are applied to API requests. OAUTH1 signs each request instead and declares none.',
     }),
   },
   { additionalProperties: false },

@@ -38,6 +38,8 @@ const REQUIRED_FIELDS: Partial<Record<AuthSchemeName, readonly string[]>> = {
   API_KEY: ['apiKey'],
   BASIC: ['username', 'password'],
   BEARER_TOKEN: ['token'],
+  BASIC_WITH_JWT: ['username', 'password'],
+  GOOGLE_SERVICE_ACCOUNT: ['serviceAccountJson'],
 };
 const PUBLIC_STANDARD_FIELDS = new Set(['username']);
 
@@ -58,7 +60,11 @@ const COMPUTED_CREDENTIALS: Record<AuthSchemeName, readonly string[]> = {
 };
 
 /** Schemes that need a token endpoint. */
-const NEEDS_TOKEN_URL = new Set<AuthSchemeName>(['OAUTH2', 'CLIENT_CREDENTIALS']);
+const NEEDS_TOKEN_URL = new Set<AuthSchemeName>(['OAUTH2', 'OAUTH1', 'CLIENT_CREDENTIALS']);
+/** Schemes that send the user to the provider. */
+const NEEDS_AUTHORIZATION_URL = new Set<AuthSchemeName>(['OAUTH2', 'OAUTH1']);
+/** Schemes that add no placement: NO_AUTH adds nothing, OAUTH1 signs each request (RFC 5849 §3.5.1). */
+const NO_PLACEMENT = new Set<AuthSchemeName>(['NO_AUTH', 'OAUTH1']);
 
 const FIELD_NAME = new RegExp(FIELD_NAME_PATTERN);
 
@@ -228,15 +234,25 @@ function checkScheme(
     }
   }
 
-  if (scheme.scheme === 'OAUTH2' && scheme.authorizationUrl === undefined) {
-    fail(`${at}/authorizationUrl`, 'OAUTH2 scheme requires authorizationUrl');
+  if (NEEDS_AUTHORIZATION_URL.has(scheme.scheme) && scheme.authorizationUrl === undefined) {
+    fail(`${at}/authorizationUrl`, `${scheme.scheme} scheme requires authorizationUrl`);
   }
   if (NEEDS_TOKEN_URL.has(scheme.scheme) && scheme.tokenUrl === undefined) {
     fail(`${at}/tokenUrl`, `${scheme.scheme} scheme requires tokenUrl`);
   }
-  if (scheme.scheme !== 'NO_AUTH' && scheme.placement.length === 0) {
+  if (scheme.scheme === 'OAUTH1' && scheme.requestTokenUrl === undefined) {
+    fail(`${at}/requestTokenUrl`, 'OAUTH1 scheme requires requestTokenUrl');
+  }
+  if (scheme.scheme !== 'OAUTH1' && scheme.requestTokenUrl !== undefined) {
+    fail(`${at}/requestTokenUrl`, 'only OAUTH1 has a request token endpoint');
+  }
+  if (scheme.scheme === 'OAUTH1' && scheme.placement.length > 0) {
+    fail(`${at}/placement`, 'OAUTH1 signs each request (RFC 5849 §3.5.1); it takes no placement');
+  }
+  if (!NO_PLACEMENT.has(scheme.scheme) && scheme.placement.length === 0) {
     fail(`${at}/placement`, `${scheme.scheme} scheme needs at least one placement`);
   }
+  checkJwt(scheme, at, fail);
 
   const checkFieldTemplate = (path: string, template: string): void => {
     for (const name of templateFields(template)) {
@@ -244,7 +260,7 @@ function checkScheme(
       if (!fieldNames.has(name)) fail(path, `placeholder {${name}} is not a field of this scheme`);
     }
   };
-  for (const key of ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'userinfoUrl'] as const) {
+  for (const key of ['authorizationUrl', 'tokenUrl', 'requestTokenUrl', 'revocationUrl', 'userinfoUrl'] as const) {
     const template = scheme[key];
     if (template !== undefined) checkFieldTemplate(`${at}/${key}`, template);
   }
@@ -262,6 +278,34 @@ function checkScheme(
       }
     }
   });
+}
+
+/** BASIC_WITH_JWT: an endpoint to exchange at, or claims that name only public values. */
+function checkJwt(scheme: AuthSchemeDefinition, at: string, fail: (path: string, detail: string) => never): void {
+  const jwt = scheme.jwt;
+  if (jwt !== undefined && scheme.scheme !== 'BASIC_WITH_JWT') fail(`${at}/jwt`, 'only BASIC_WITH_JWT declares jwt');
+  if (scheme.scheme !== 'BASIC_WITH_JWT') return;
+  if (jwt === undefined || jwt.mode === 'exchange') {
+    if (jwt?.tokenPath !== undefined && scheme.tokenUrl !== undefined) {
+      fail(`${at}/jwt/tokenPath`, 'give the exchange endpoint as tokenUrl or as jwt.tokenPath, not both');
+    }
+    if (jwt?.tokenPath === undefined && scheme.tokenUrl === undefined) {
+      fail(`${at}/tokenUrl`, 'BASIC_WITH_JWT exchanges username and password at tokenUrl (or jwt.tokenPath); declare one, or jwt.mode "sign"');
+    }
+    return;
+  }
+  const secret = new Set(scheme.fields.filter((field) => field.secret).map((field) => field.name));
+  const known = new Set(scheme.fields.map((field) => field.name));
+  for (const [claim, template] of Object.entries(jwt.claims)) {
+    const path = `${at}/jwt/claims/${escapePointer(claim)}`;
+    // The JWT's payload is readable by anyone who holds it: a secret must never be copied into it.
+    if (claim === 'iat' || claim === 'exp') fail(path, `${claim} is set from ttlSeconds`);
+    for (const name of templateFields(template)) {
+      checkPlaceholderName(name, path, fail);
+      if (!known.has(name)) fail(path, `placeholder {${name}} is not a field of this scheme`);
+      if (secret.has(name)) fail(path, `placeholder {${name}} is a secret field; a JWT's claims are readable by anyone`);
+    }
+  }
 }
 
 function checkPlaceholderName(name: string, path: string, fail: (path: string, detail: string) => never): void {

@@ -5,7 +5,13 @@ import type { Credentials } from '../model.js';
  * One scheme's view of an app: the catalog entry's scheme definition with the integration's
  * overrides applied and its templates rendered where the integration alone decides them.
  */
-export type ResolvedScheme = AuthSchemeDefinition & { baseUrl: string; issuer?: string; jwksUri?: string };
+export type ResolvedScheme = AuthSchemeDefinition & {
+  baseUrl: string;
+  issuer?: string;
+  jwksUri?: string;
+  /** The integration's scopes: what schemes that mint tokens without a browser step ask for. */
+  scopes?: string[];
+};
 
 export interface StartInput {
   scheme: ResolvedScheme;
@@ -91,8 +97,11 @@ export interface AuthScheme {
    * false when the provider offers no way to revoke; rejects when revocation failed.
    */
   revoke?(input: RevokeInput): Promise<boolean>;
-  /** Adds the credentials to an outgoing API request as the app definition places them. */
-  apply(credentials: Credentials, scheme: ResolvedScheme, data: Readonly<Record<string, string>>, request: OutgoingRequest): void;
+  /**
+   * Adds the credentials to an outgoing API request as the app definition places them. `client`
+   * is only read by schemes whose requests are signed with the integration's secret (OAUTH1).
+   */
+  apply(credentials: Credentials, scheme: ResolvedScheme, data: Readonly<Record<string, string>>, request: OutgoingRequest, client?: OAuthClient): void;
 }
 
 /**

@@ -160,13 +160,22 @@ export class ConnectFlowService {
   async #beginAuthorization(linked: LinkedAccount, data: Record<string, string>, publicData: Record<string, string>): Promise<string> {
     const { integration, row } = linked;
     if (!linked.scheme.authorize) throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `${integration.authScheme} has no authorization step`);
-    const authorization = await linked.scheme.authorize({
-      scheme: linked.resolved,
-      client: { clientId: integration.clientId ?? '', clientSecret: null },
-      scopes: integration.scopes,
-      redirectUri: callbackUrl(this.#ctx),
-      data,
-    });
+    let authorization;
+    try {
+      authorization = await linked.scheme.authorize({
+        scheme: linked.resolved,
+        // OAuth 1.0a signs the request token request with the consumer secret (RFC 5849 §2.1).
+        client: await clientOf(this.#ctx, integration),
+        scopes: integration.scopes,
+        redirectUri: callbackUrl(this.#ctx),
+        data,
+      });
+    } catch (error) {
+      if (error instanceof AuthlinkError) throw error;
+      // A URL the integration cannot build is the project's configuration problem, not ours.
+      this.#ctx.logger.warn({ projectId: row.project_id, integrationId: integration.id, err: error instanceof Error ? error.message : String(error) }, 'authorization request could not be built');
+      throw new AuthlinkError('INTEGRATION_CONFIG_INVALID', `the integration ${integration.id} cannot build its authorization request`, { cause: error });
+    }
     const now = this.#ctx.clock();
     const stateHash = hashToken(authorization.state);
     await this.#ctx.db.transaction().execute(async (trx) => {

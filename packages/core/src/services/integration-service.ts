@@ -1,5 +1,6 @@
 import type { AppDefinition, AuthSchemeName } from '../catalog/app-definition.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { renderTemplate, templateFields } from '../catalog/template.js';
 import type { Clock } from '../clock.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
@@ -58,6 +59,24 @@ function invalid(path: string, message: string): AuthlinkError {
   return new AuthlinkError('INTEGRATION_CONFIG_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
 }
 
+/**
+ * An endpoint URL must parse and may only use `{placeholders}` the app declares as fields: an
+ * integration that could never build its URLs must be refused now, not fail in a user's browser.
+ */
+function checkEndpointUrl(path: string, value: string, fields: ReadonlySet<string>): void {
+  const names = templateFields(value);
+  const unknown = names.filter((name) => !fields.has(name));
+  if (unknown.length > 0) throw invalid(path, `uses {${unknown.join('}, {')}}, which is not a field of this app`);
+  let url: URL;
+  try {
+    url = new URL(renderTemplate(value, Object.fromEntries(names.map((name) => [name, 'x']))));
+  } catch {
+    throw invalid(path, 'is not a valid URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(path, 'must be an http(s) URL');
+  if (url.username !== '' || url.password !== '') throw invalid(path, 'must not contain credentials');
+}
+
 /** Picks the scheme for a new integration: the one asked for, else OAUTH2, else the app's only one. */
 export function chooseAuthScheme(app: AppDefinition | undefined, requested: AuthSchemeName | undefined): AuthSchemeName {
   if (requested !== undefined) {
@@ -76,6 +95,37 @@ export function chooseAuthScheme(app: AppDefinition | undefined, requested: Auth
   throw new AuthlinkError('VALIDATION_FAILED', `${app.key} has several auth schemes (${app.authSchemes.map((s) => s.scheme).join(', ')}); pass authScheme`, {
     errors: [{ path: '/authScheme', message: 'required for this app' }],
   });
+}
+
+/** Schemes whose tokens are minted with the integration's own client (consumer) credentials. */
+const NEEDS_CLIENT_ID = new Set<AuthSchemeName>(['OAUTH2', 'OAUTH1', 'CLIENT_CREDENTIALS']);
+/** …of which these cannot work without the secret: RFC 6749 §4.4 is for confidential clients, RFC 5849 §3.4.2 keys HMAC with it. */
+const NEEDS_CLIENT_SECRET = new Set<AuthSchemeName>(['OAUTH1', 'CLIENT_CREDENTIALS']);
+
+/** What a scheme cannot run without, checked before anything is stored. */
+function checkSchemeNeeds(app: AppDefinition | undefined, appKey: string, authScheme: AuthSchemeName, authConfig: AuthConfigInput, config: IntegrationConfig): void {
+  const scheme = app?.authSchemes.find((s) => s.scheme === authScheme);
+  // The request token endpoint (RFC 5849 §2.1) has no authConfig setting: only the catalog declares it.
+  if (authScheme === 'OAUTH1' && !scheme?.requestTokenUrl) {
+    throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `OAUTH1 needs an app in the catalog that declares its requestTokenUrl; ${appKey} does not`);
+  }
+  if (NEEDS_CLIENT_ID.has(authScheme) && !authConfig.clientId) {
+    throw invalid('/authConfig/clientId', `required for ${authScheme}: register an OAuth app with ${app?.name ?? appKey} and pass its client id and secret`);
+  }
+  if (NEEDS_CLIENT_SECRET.has(authScheme) && !authConfig.clientSecret) {
+    throw invalid('/authConfig/clientSecret', `required for ${authScheme}: pass the client secret ${app?.name ?? appKey} issued with the client id`);
+  }
+  const tokenUrl = config.tokenUrl ?? scheme?.tokenUrl;
+  if (authScheme === 'OAUTH2' && (!(config.authorizationUrl ?? scheme?.authorizationUrl) || !tokenUrl)) {
+    throw invalid('/authConfig', `${appKey} is not in the catalog: pass issuer, or authorizationUrl and tokenUrl`);
+  }
+  if (authScheme === 'CLIENT_CREDENTIALS' && !tokenUrl) {
+    throw invalid('/authConfig', `${appKey} is not in the catalog: pass issuer or tokenUrl`);
+  }
+  const jwt = scheme?.jwt;
+  if (authScheme === 'BASIC_WITH_JWT' && !tokenUrl && jwt?.mode !== 'sign' && jwt?.tokenPath === undefined) {
+    throw invalid('/authConfig/tokenUrl', `required for BASIC_WITH_JWT: the endpoint of ${app?.name ?? appKey} that exchanges username and password for a JWT`);
+  }
 }
 
 /** Integrations: a project's configuration of one app. Client secrets go through the vault. */
@@ -101,15 +151,7 @@ export class IntegrationService {
     const authScheme = chooseAuthScheme(app, input.authScheme);
     const authConfig = input.authConfig ?? {};
     const config = await this.#buildConfig(app, authScheme, authConfig);
-    if (authScheme === 'OAUTH2') {
-      if (!authConfig.clientId) {
-        throw invalid('/authConfig/clientId', `required for OAUTH2: register an OAuth app with ${app?.name ?? input.app} and pass its client id and secret`);
-      }
-      const scheme = app?.authSchemes.find((s) => s.scheme === 'OAUTH2');
-      if (!(config.authorizationUrl ?? scheme?.authorizationUrl) || !(config.tokenUrl ?? scheme?.tokenUrl)) {
-        throw invalid('/authConfig', `${input.app} is not in the catalog: pass issuer, or authorizationUrl and tokenUrl`);
-      }
-    }
+    checkSchemeNeeds(app, input.app, authScheme, authConfig, config);
     const now = this.#clock().toISOString();
     const id = newId('int', this.#clock());
     const defaultScopes = app?.authSchemes.find((s) => s.scheme === authScheme)?.defaultScopes ?? [];
@@ -192,13 +234,15 @@ export class IntegrationService {
   }
 
   async #buildConfig(app: AppDefinition | undefined, authScheme: AuthSchemeName, input: AuthConfigInput): Promise<IntegrationConfig> {
+    const fields = new Set((app?.authSchemes.find((s) => s.scheme === authScheme)?.fields ?? []).map((f) => f.name));
     for (const key of URL_KEYS) {
       const value = input[key];
-      if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) throw invalid(`/authConfig/${key}`, 'must be an http(s) URL');
+      if (value !== undefined) checkEndpointUrl(`/authConfig/${key}`, value, fields);
     }
     let config: IntegrationConfig = {};
     if (input.issuer !== undefined) {
-      if (authScheme !== 'OAUTH2') throw invalid('/authConfig/issuer', 'only OAUTH2 integrations use an issuer');
+      // Discovery finds the token endpoint (RFC 8414), which is all a client credentials grant needs.
+      if (authScheme !== 'OAUTH2' && authScheme !== 'CLIENT_CREDENTIALS') throw invalid('/authConfig/issuer', 'only OAUTH2 and CLIENT_CREDENTIALS integrations use an issuer');
       config = await discoverIssuer(input.issuer);
     }
     for (const key of URL_KEYS) if (input[key] !== undefined) config[key] = input[key];

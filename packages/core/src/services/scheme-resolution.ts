@@ -25,5 +25,5 @@ export function resolveScheme(app: AppDefinition | undefined, authScheme: AuthSc
 }
 
 export function resolveIntegrationScheme(app: AppDefinition | undefined, integration: Integration): ResolvedScheme {
-  return resolveScheme(app, integration.authScheme, integration.config);
+  return { ...resolveScheme(app, integration.authScheme, integration.config), scopes: integration.scopes };
 }

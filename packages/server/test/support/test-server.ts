@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Clock, FlowTimings, RefreshPolicy } from '@authlink/core';
+import type { Catalog, Clock, FlowTimings, RefreshPolicy } from '@authlink/core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, loadConfig, openRuntime, REDACT_PATHS, type Runtime } from '@authlink/server';
@@ -43,6 +43,8 @@ export interface TestServerOptions {
   logLevel?: string;
   /** Share another server's database (a second node of the same service). */
   sameDatabaseAs?: TestServer;
+  /** Apps to serve instead of the shipped catalog (e.g. apps whose endpoints are local test peers). */
+  catalog?: Catalog;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -66,6 +68,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger,
     ...(options.timings && { timings: options.timings }),
     ...(options.refreshPolicy && { refreshPolicy: options.refreshPolicy }),
+    ...(options.catalog && { catalog: options.catalog }),
   });
   const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, logger, checkDatabase: runtime.checkDatabase });
   await app.listen({ port, host: '127.0.0.1' });

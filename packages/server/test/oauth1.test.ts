@@ -264,6 +264,25 @@ describe('OAUTH1 (RFC 5849, three-legged, HMAC-SHA1)', () => {
     expect(await posted.json()).toEqual({ user: 'ada', method: 'POST' });
   });
 
+  it('signs proxied API calls the provider verifies: query string and form body included', async () => {
+    expect(accountId).toBeDefined();
+    const verdicts = provider.verdicts.length;
+    const get = await fetch(`${server.url}/api/v1/proxy/${accountId}/me?fields=name,email&tag=b&tag=a`, { headers: { 'x-api-key': server.apiKey } });
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ user: 'ada', method: 'GET' });
+
+    const post = await fetch(`${server.url}/api/v1/proxy/${accountId}/statuses/update`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.apiKey, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ status: 'Hello Ladies + Gentlemen, a signed OAuth request!' }).toString(),
+    });
+    expect(post.status).toBe(200);
+    expect(provider.verdicts.slice(verdicts)).toEqual([
+      { path: '/api/me', ok: true },
+      { path: '/api/statuses/update', ok: true },
+    ]);
+  });
+
   it('is refused by the provider when the signature is tampered with or replayed (the verifier is real)', async () => {
     const scheme = findAuthScheme('OAUTH1')!;
     const resolved: ResolvedScheme = { scheme: 'OAUTH1', fields: [], placement: [], baseUrl: `${provider.base}/api` };

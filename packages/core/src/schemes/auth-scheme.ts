@@ -80,6 +80,8 @@ export interface OutgoingRequest {
 /** What every auth scheme module implements. Routes and services only ever see this. */
 export interface AuthScheme {
   readonly name: AuthSchemeName;
+  /** Signs every request with the client's secret (OAuth 1.0a): `apply` then needs the client. */
+  readonly signsEachRequest?: boolean;
   /**
    * Checks the supplied fields; says whether credentials are complete or what must happen next.
    * Schemes that mint tokens without a browser (client credentials, service accounts) get the

@@ -92,6 +92,7 @@ async function credentialRequest(consumer: OAuth, url: URL, token: OAuth.Token |
  */
 export const oauth1Scheme: AuthScheme = {
   name: 'OAUTH1',
+  signsEachRequest: true,
 
   start({ scheme, data }) {
     const { publicData, missing } = collectFields(scheme.fields, data);

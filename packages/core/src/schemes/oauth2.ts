@@ -1,9 +1,11 @@
 import * as oauth from 'oauth4webapi';
 import { renderTemplate } from '../catalog/template.js';
 import type { Credentials } from '../model.js';
-import type { AuthScheme, AuthorizeInput, CompleteInput, OAuthClient, RefreshInput, ResolvedScheme, RevokeInput } from './auth-scheme.js';
+import type { AuthScheme, AuthorizeInput, CompleteInput, RefreshInput, ResolvedScheme, RevokeInput } from './auth-scheme.js';
 import { CredentialsRevoked, SchemeFailure } from './auth-scheme.js';
 import { applyPlacements } from './credential-placement.js';
+import { clientAuthentication } from './client-authentication.js';
+import { tokenResponseCredentials } from './token-response-credentials.js';
 import { collectFields } from './field-values.js';
 import { requestOptions } from './oauth-http.js';
 
@@ -22,14 +24,6 @@ function authorizationServer(scheme: ResolvedScheme, data: Readonly<Record<strin
     ...(scheme.userinfoUrl && { userinfo_endpoint: renderTemplate(scheme.userinfoUrl, data, { encode: true }) }),
     ...(scheme.jwksUri && { jwks_uri: scheme.jwksUri }),
   };
-}
-
-/** RFC 6749 §2.3.1: basic is what every server must accept, so it is the default. */
-function clientAuthentication(scheme: ResolvedScheme, client: OAuthClient): oauth.ClientAuth {
-  if (client.clientSecret === null) return oauth.None();
-  return scheme.tokenEndpointAuthMethod === 'client_secret_post'
-    ? oauth.ClientSecretPost(client.clientSecret)
-    : oauth.ClientSecretBasic(client.clientSecret);
 }
 
 function wantsOpenId(scopes: readonly string[]): boolean {
@@ -57,12 +51,8 @@ function isTransient(error: unknown): boolean {
 }
 
 function toCredentials(response: oauth.TokenEndpointResponse, now: Date): Credentials {
-  const credentials: Credentials = { accessToken: response.access_token, tokenType: response.token_type };
+  const credentials = tokenResponseCredentials(response, now);
   if (response.refresh_token) credentials.refreshToken = response.refresh_token;
-  if (typeof response.expires_in === 'number') {
-    credentials.expiresAt = new Date(now.getTime() + response.expires_in * 1000).toISOString();
-  }
-  if (response.scope) credentials.scope = response.scope;
   if (response.id_token) credentials.idToken = response.id_token;
   return credentials;
 }

@@ -70,8 +70,8 @@ export interface CredentialsView {
 /** How revoking an account's tokens at the provider went when it was deleted. */
 export type RevocationOutcome = 'succeeded' | 'failed' | 'not_supported' | 'not_applicable';
 
-/** Fields only handed out when asked for by name: they let the holder mint new access tokens. */
-const LONG_LIVED_SECRETS = ['refreshToken', 'idToken'];
+/** Fields only handed out when asked for (includeRefreshToken): they let the holder mint new access tokens. */
+const LONG_LIVED_SECRETS = ['refreshToken', 'idToken', 'serviceAccountJson'];
 
 /** The connection lifecycle seen from the project's API. The browser side is ConnectFlowService. */
 export class ConnectionService {
@@ -197,6 +197,8 @@ export class ConnectionService {
     const app = appOf(this.#ctx, integration.app);
     const resolved = resolveIntegrationScheme(app, integration);
     const data = JSON.parse(row.data) as Record<string, string>;
+    // Only schemes that sign each request need the client (the OAuth 1.0a consumer secret).
+    const client = scheme.signsEachRequest ? await clientOf(this.#ctx, integration) : undefined;
     if (resolved.baseUrl === '') {
       throw new AuthlinkError('NO_API_BASE_URL', `${integration.app} has no API base URL; set authConfig.baseUrl on integration ${integration.id}`);
     }
@@ -214,7 +216,7 @@ export class ConnectionService {
       app: integration.app,
       baseUrl,
       defaultHeaders: app?.defaultHeaders ?? {},
-      applyCredentials: (request) => scheme.apply(credentials, resolved, data, request),
+      applyCredentials: (request) => scheme.apply(credentials, resolved, data, request, client),
     };
   }
 

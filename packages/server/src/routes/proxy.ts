@@ -52,13 +52,23 @@ async function readBody(body: unknown, declaredLength: string | undefined): Prom
   return { kind: 'buffered', bytes: Buffer.concat(chunks) };
 }
 
-/** Defaults of the app, then the caller's fields, then the account's credentials over both. */
-function prepare(target: AuthorizedTarget, caller: CallerTarget, callerHeaders: Record<string, string>): PreparedRequest {
+/**
+ * Defaults of the app, then the caller's fields, then the account's credentials over both. Schemes
+ * that sign each request (OAuth 1.0a) see the method, the URL and a form body's parameters.
+ */
+function prepare(target: AuthorizedTarget, caller: CallerTarget, callerHeaders: Record<string, string>, method: string, body: OutgoingBody): PreparedRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(target.defaultHeaders)) headers[name.toLowerCase()] = value;
   Object.assign(headers, callerHeaders);
   const credentialQuery = new URLSearchParams();
-  target.applyCredentials({ headers, query: credentialQuery });
+  const isForm = headers['content-type']?.split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+  target.applyCredentials({
+    headers,
+    query: credentialQuery,
+    method,
+    url: buildUpstreamUrl(target.baseUrl, caller, new URLSearchParams()),
+    ...(isForm && body.kind === 'buffered' && { form: new URLSearchParams(body.bytes.toString('utf8')) }),
+  });
   return { url: buildUpstreamUrl(target.baseUrl, caller, credentialQuery), headers, credentialQuery };
 }
 
@@ -173,13 +183,13 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyRouteDeps> = async (app
       checkCallerPath(caller.path);
       const target = await services.connections.authorizedTarget(request.projectId, connectedAccountId);
       const callerHeaders = headersForUpstream(request.headers);
-      const first = prepare(target, caller, callerHeaders);
+      const body = await readBody(request.body, request.headers['content-length']);
+      const first = prepare(target, caller, callerHeaders, request.method, body);
 
       const cancel = new AbortController();
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) cancel.abort();
       });
-      const body = await readBody(request.body, request.headers['content-length']);
       const context: Exchange = { upstream, base: target.baseUrl, method: request.method, body, signal: cancel.signal };
       let response = await exchange(context, first);
 
@@ -188,7 +198,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyRouteDeps> = async (app
         const unauthorized = response;
         try {
           const renewed = await services.connections.authorizedTarget(request.projectId, connectedAccountId, { forceRefresh: true });
-          const retry = prepare(renewed, caller, callerHeaders);
+          const retry = prepare(renewed, caller, callerHeaders, request.method, body);
           if (!sameCredentials(first, retry)) {
             await unauthorized.body.dump();
             response = await exchange({ ...context, base: renewed.baseUrl }, retry);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOAuthAccount, createOidcIntegration, TEST_CLIENT } from './support/oauth-connection.js';
 import { startOidcPeer, type OidcPeer } from './support/oidc-peer.js';
@@ -67,6 +69,44 @@ describe('credential refresh', () => {
     const forced = await nodeB.api('POST', `/api/v1/connected-accounts/${id}/refresh`);
     expect(forced.body).toMatchObject({ status: 'ACTIVE', statusReason: null });
     expect(peer.tokenRequests.filter((r) => r.grantType === 'refresh_token').every((r) => r.ok)).toBe(true);
+  });
+
+  it('sends one refresh grant for 100 credential reads and 100 proxy calls at once, and the upstream sees only the new token', async () => {
+    const seen: string[] = [];
+    const upstream = createServer((request, response) => {
+      seen.push(String(request.headers.authorization));
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    try {
+      const created = await nodeA.api('POST', '/api/v1/integrations', {
+        app: 'acme-api',
+        authScheme: 'OAUTH2',
+        authConfig: { issuer: peer.issuer, ...TEST_CLIENT, scopes: ['openid'], baseUrl: `http://127.0.0.1:${port}/v1` },
+      });
+      const id = await connectOAuthAccount(nodeA, created.body.id, 'proxy-user');
+      const grantsBefore = peer.grants.refreshToken;
+      advanceBoth(119);
+      const calls = Array.from({ length: 200 }, (_, i) => {
+        const node = i % 4 < 2 ? nodeA : nodeB;
+        return i % 2 === 0
+          ? credentialsOf(node, id).then((r) => ({ status: r.status, token: r.body.credentials?.accessToken as string }))
+          : fetch(`${node.url}/api/v1/proxy/${id}/me`, { headers: { 'x-api-key': node.apiKey } }).then(async (r) => {
+              await r.text();
+              return { status: r.status, token: '' };
+            });
+      });
+      const results = await Promise.all(calls);
+      console.log(`refresh grants for 100 credential reads + 100 proxy calls on 2 nodes: ${peer.grants.refreshToken - grantsBefore}`);
+      expect(peer.grants.refreshToken - grantsBefore).toBe(1);
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      const tokens = new Set(results.filter((r) => r.token !== '').map((r) => r.token));
+      expect(tokens.size).toBe(1);
+      expect(new Set(seen)).toEqual(new Set([`Bearer ${[...tokens][0]}`]));
+    } finally {
+      upstream.close();
+    }
   });
 
   it('keeps the account ACTIVE and serves the still-valid token while the provider is unreachable, then cools down', async () => {

@@ -5,6 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerMetrics } from './metrics.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
+import { FailedAuthLimiter } from './plugins/failed-auth-limiter.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { problemOf, registerProblemDetails, sendProblem } from './plugins/problem-details.js';
 import { requestSerializer } from './plugins/safe-logging.js';
 import { UpstreamClient } from './proxy/upstream-client.js';
@@ -14,6 +16,7 @@ import { connectedAccountRoutes } from './routes/connected-accounts.js';
 import { entityRoutes } from './routes/entities.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { operationsRoutes } from './routes/operations.js';
+import { projectRoutes } from './routes/project.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { ProblemSchema } from './schemas/common.js';
 
@@ -25,6 +28,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   checkDatabase?: () => Promise<void>;
   bodyLimitBytes?: number;
+  /** Per client address: requests a minute to the browser pages, failed API keys a minute. */
+  rateLimits?: { browserPerMinute?: number; failedKeysPerMinute?: number };
   /** Proxy: longest wait for the app's response headers, and longest pause in its body. Default 30 s. */
   proxyTimeoutMs?: number;
 }
@@ -48,6 +53,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerProblemDetails(app);
+  app.addHook('onSend', securityHeaders);
   app.addSchema(ProblemSchema);
   await app.register(formBody, { bodyLimit: 64 * 1024 });
   await app.register(swagger, {
@@ -65,16 +71,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', () => upstream.close());
 
   await app.register(async (api) => {
-    api.addHook('onRequest', apiKeyAuth(options.services.projects));
+    api.addHook('onRequest', apiKeyAuth(options.services.projects, new FailedAuthLimiter(options.rateLimits?.failedKeysPerMinute ?? 30, 60_000)));
     const deps = { services: options.services };
     await api.register(appRoutes, deps);
     await api.register(integrationRoutes, deps);
     await api.register(connectedAccountRoutes, deps);
     await api.register(entityRoutes, deps);
+    await api.register(projectRoutes, deps);
     await api.register(proxyRoutes, { ...deps, upstream });
   }, { prefix: API_PREFIX });
 
-  await app.register(browserFlowRoutes, { services: options.services, publicUrl });
+  await app.register(browserFlowRoutes, { services: options.services, publicUrl, perMinute: options.rateLimits?.browserPerMinute ?? 120 });
   await app.register(operationsRoutes, { metrics, checkDatabase });
   return app;
 }

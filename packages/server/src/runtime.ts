@@ -86,6 +86,7 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     },
     close: async () => {
       await services.refreshScheduler.stop();
+      await services.audit.flush();
       await db.destroy();
     },
   };

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Executor } from '../storage/executor.js';
 import type { Vault } from '../vault/vault.js';
 import { AccountSecrets } from './account-secrets.js';
+import { AuditLog } from './audit-log.js';
 import { ConnectFlowService } from './connect-flow-service.js';
 import { ConnectionService } from './connection-service.js';
 import { CredentialRefresher, type RefreshPolicy } from './credential-refresher.js';
@@ -31,6 +32,7 @@ export interface AuthlinkServices {
   connectFlow: ConnectFlowService;
   refresher: CredentialRefresher;
   refreshScheduler: RefreshScheduler;
+  audit: AuditLog;
   catalog: Catalog;
 }
 
@@ -43,23 +45,27 @@ export const DEFAULT_TIMINGS: FlowTimings = Object.freeze({
 /** Wires the domain services together; the HTTP layer and the CLI use nothing else. */
 export function createAuthlinkServices(options: AuthlinkServicesOptions): AuthlinkServices {
   const clock = options.clock ?? systemClock;
-  const integrations = new IntegrationService({ db: options.db, vault: options.vault, catalog: options.catalog, clock });
+  const logger = options.logger ?? silentLogger;
+  const audit = new AuditLog(options.db, clock, logger);
+  const integrations = new IntegrationService({ db: options.db, vault: options.vault, catalog: options.catalog, clock, audit });
   const context: ServiceContext = {
     db: options.db,
     vault: options.vault,
     secrets: new AccountSecrets(options.vault),
     catalog: options.catalog,
     clock,
-    logger: options.logger ?? silentLogger,
+    logger,
     integrations,
+    audit,
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
   };
   const refresher = new CredentialRefresher(context, options.refreshPolicy);
   return {
-    projects: new ProjectService(options.db, clock),
+    projects: new ProjectService(options.db, clock, audit),
     integrations,
     refresher,
+    audit,
     refreshScheduler: new RefreshScheduler(context, refresher, options.refreshSchedule),
     connections: new ConnectionService(context, refresher),
     connectFlow: new ConnectFlowService(context),

@@ -102,6 +102,7 @@ export class ConnectFlowService {
       if (!moved) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection is no longer waiting for input');
     });
     this.#ctx.logger.info({ projectId: linked.row.project_id, connectedAccountId: linked.row.id, app: linked.row.app }, 'connection completed by form');
+    this.#statusChanged(linked.row, 'ACTIVE', 'form');
     return { kind: 'done', end: this.#end(linked.row, 'success') };
   }
 
@@ -144,6 +145,7 @@ export class ConnectFlowService {
       });
       if (!moved) return { status: 'failed', error: 'connection_not_pending', location: null };
       this.#ctx.logger.info({ projectId: row.project_id, connectedAccountId: row.id, app: row.app }, 'oauth connection completed');
+      this.#statusChanged(row, 'ACTIVE', 'callback');
       return this.#end(row, 'success');
     } catch (error) {
       if (!(error instanceof SchemeFailure)) throw error;
@@ -153,6 +155,7 @@ export class ConnectFlowService {
         updated_at: this.#ctx.clock().toISOString(),
       });
       this.#ctx.logger.warn({ projectId: row.project_id, connectedAccountId: row.id, app: row.app, reason: error.reason }, 'oauth connection failed');
+      this.#statusChanged(row, 'FAILED', 'callback', error.reason);
       return this.#end(row, 'failed', error.reason.split(':')[0] ?? 'failed');
     }
   }
@@ -214,6 +217,18 @@ export class ConnectFlowService {
       scheme: schemeModule(integration),
       resolved: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
     };
+  }
+
+  #statusChanged(row: ConnectedAccountRow, to: 'ACTIVE' | 'FAILED', via: string, reason?: string): void {
+    this.#ctx.audit.record({
+      projectId: row.project_id,
+      actor: 'browser',
+      action: 'connected_account.status_changed',
+      targetType: 'connected_account',
+      targetId: row.id,
+      outcome: to === 'ACTIVE' ? 'success' : 'failure',
+      detail: { from: 'INITIATED', to, via, app: row.app, ...(reason !== undefined && { reason }) },
+    });
   }
 
   #form(linked: LinkedAccount, fields: FieldDefinition[]): ConnectForm {

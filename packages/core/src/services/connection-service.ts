@@ -27,7 +27,9 @@ import {
 import { deleteEntityRow, ensureEntity, entityExists } from '../storage/repositories/entity-repository.js';
 import { insertIntegration, toIntegration } from '../storage/repositories/integration-repository.js';
 import type { CredentialRefresher } from './credential-refresher.js';
+import type { AuditActor, AuditDetail } from './audit-log.js';
 import type { AuthConfigInput } from './integration-service.js';
+import { assertRedirectAllowed } from './project-settings.js';
 import { validateRedirectUrl } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
 import { appOf, clientOf, connectUrl, schemeModule, startScheme, type ServiceContext } from './service-context.js';
@@ -83,8 +85,9 @@ export class ConnectionService {
     this.#refresher = refresher;
   }
 
-  async initiate(projectId: string, input: InitiateInput): Promise<ConnectionResponse> {
+  async initiate(projectId: string, input: InitiateInput, actor: AuditActor = 'system'): Promise<ConnectionResponse> {
     const redirectUrl = input.redirectUrl === undefined ? null : validateRedirectUrl(input.redirectUrl);
+    if (redirectUrl !== null) await assertRedirectAllowed(this.#ctx.db, projectId, redirectUrl);
     const { integration, newRow } = await this.#resolveIntegration(projectId, input);
     const entityId = input.entityId ?? DEFAULT_ENTITY_ID;
     const now = this.#ctx.clock();
@@ -117,6 +120,8 @@ export class ConnectionService {
       if (token !== null) await this.#insertLink(trx, projectId, accountId, token, now);
     });
     this.#ctx.logger.info({ projectId, connectedAccountId: accountId, app: integration.app, status: row.status }, 'connection initiated');
+    if (newRow) this.#ctx.integrations.recordCreated(newRow, actor);
+    this.#record(projectId, actor, 'connected_account.initiated', accountId, 'success', { app: integration.app, entityId, status: row.status });
     return {
       connectionStatus: row.status as ConnectionStatus,
       connectedAccountId: accountId,
@@ -125,12 +130,13 @@ export class ConnectionService {
   }
 
   /** Starts the flow again for an account that is not ACTIVE; old links and states stop working. */
-  async reinitiate(projectId: string, id: string, input: ReinitiateInput): Promise<ConnectionResponse> {
+  async reinitiate(projectId: string, id: string, input: ReinitiateInput, actor: AuditActor = 'system'): Promise<ConnectionResponse> {
     const account = await this.get(projectId, id);
     if (account.status === 'ACTIVE') {
       throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ACTIVE; disable it before re-initiating, or use refresh`);
     }
     const redirectUrl = input.redirectUrl === undefined ? account.redirectUrl : validateRedirectUrl(input.redirectUrl);
+    if (input.redirectUrl !== undefined && redirectUrl !== null) await assertRedirectAllowed(this.#ctx.db, projectId, redirectUrl);
     const integration = await this.#ctx.integrations.get(projectId, account.integrationId);
     const data = { ...account.data, ...input.data };
     const start = await startScheme(this.#ctx, integration, data);
@@ -152,6 +158,7 @@ export class ConnectionService {
       if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} changed meanwhile; try again`);
       if (token !== null) await this.#insertLink(trx, projectId, id, token, now);
     });
+    this.#record(projectId, actor, 'connected_account.status_changed', id, 'success', { from: account.status, to: status, via: 'reinitiate' });
     return { connectionStatus: status, connectedAccountId: id, redirectUrl: token === null ? null : connectUrl(this.#ctx, token) };
   }
 
@@ -166,8 +173,18 @@ export class ConnectionService {
   }
 
   /** Credentials of an ACTIVE account, renewed first when they are about to expire. */
-  async credentials(projectId: string, id: string, options: { includeRefreshToken?: boolean } = {}): Promise<CredentialsView> {
-    const { row, credentials } = await this.#refresher.fresh(projectId, id);
+  async credentials(projectId: string, id: string, options: { includeRefreshToken?: boolean } = {}, actor: AuditActor = 'system'): Promise<CredentialsView> {
+    let fresh;
+    try {
+      fresh = await this.#refresher.fresh(projectId, id);
+    } catch (error) {
+      if (error instanceof AuthlinkError && error.code !== 'CONNECTED_ACCOUNT_NOT_FOUND') {
+        this.#record(projectId, actor, 'credentials.read', id, 'failure', { code: error.code });
+      }
+      throw error;
+    }
+    const { row, credentials } = fresh;
+    this.#record(projectId, actor, 'credentials.read', id, 'success', { includeRefreshToken: options.includeRefreshToken === true });
     const view = { ...credentials };
     if (!options.includeRefreshToken) for (const name of LONG_LIVED_SECRETS) delete view[name];
     return { connectedAccountId: id, authScheme: row.auth_scheme as AuthSchemeName, credentials: view };
@@ -177,15 +194,20 @@ export class ConnectionService {
    * Renews the credentials now. An ACTIVE account stays ACTIVE unless the provider says the grant
    * is gone (then EXPIRED, with the reason); re-consent is `reinitiate`, never this.
    */
-  async refresh(projectId: string, id: string): Promise<ConnectedAccount> {
+  async refresh(projectId: string, id: string, actor: AuditActor = 'system'): Promise<ConnectedAccount> {
     await this.#activeRow(projectId, id);
     try {
       await this.#refresher.fresh(projectId, id, { force: true });
     } catch (error) {
       // The refresh itself decided the account's fate (EXPIRED): answer with the account.
-      if (!(error instanceof AuthlinkError && error.code === 'CONNECTION_NOT_ACTIVE')) throw error;
+      if (!(error instanceof AuthlinkError && error.code === 'CONNECTION_NOT_ACTIVE')) {
+        if (error instanceof AuthlinkError) this.#record(projectId, actor, 'credentials.refreshed', id, 'failure', { code: error.code });
+        throw error;
+      }
     }
-    return this.get(projectId, id);
+    const account = await this.get(projectId, id);
+    this.#record(projectId, actor, 'credentials.refreshed', id, account.status === 'ACTIVE' ? 'success' : 'failure', { status: account.status });
+    return account;
   }
 
   /**
@@ -220,12 +242,12 @@ export class ConnectionService {
     };
   }
 
-  async disable(projectId: string, id: string): Promise<ConnectedAccount> {
-    return this.#move(projectId, id, ['ACTIVE', 'INACTIVE'], 'INACTIVE');
+  async disable(projectId: string, id: string, actor: AuditActor = 'system'): Promise<ConnectedAccount> {
+    return this.#move(projectId, id, ['ACTIVE', 'INACTIVE'], 'INACTIVE', actor);
   }
 
-  async enable(projectId: string, id: string): Promise<ConnectedAccount> {
-    return this.#move(projectId, id, ['INACTIVE', 'ACTIVE'], 'ACTIVE');
+  async enable(projectId: string, id: string, actor: AuditActor = 'system'): Promise<ConnectedAccount> {
+    return this.#move(projectId, id, ['INACTIVE', 'ACTIVE'], 'ACTIVE', actor);
   }
 
   async updateLabels(projectId: string, id: string, labels: string[]): Promise<ConnectedAccount> {
@@ -242,13 +264,14 @@ export class ConnectionService {
    * revoking its tokens at the provider when the app can. The account is erased even when
    * revocation fails; the answer says how revocation went.
    */
-  async delete(projectId: string, id: string): Promise<{ revocation: RevocationOutcome }> {
+  async delete(projectId: string, id: string, actor: AuditActor = 'system'): Promise<{ revocation: RevocationOutcome }> {
     const row = await findConnectedAccountRow(this.#ctx.db, projectId, id);
     if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
     const revocation = await this.#revoke(projectId, row);
     const deleted = await deleteConnectedAccountRow(this.#ctx.db, projectId, id);
     if (!deleted) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
     this.#ctx.logger.info({ projectId, connectedAccountId: id, revocation }, 'connected account deleted');
+    this.#record(projectId, actor, 'connected_account.deleted', id, 'success', { app: row.app, revocation });
     return { revocation };
   }
 
@@ -295,12 +318,17 @@ export class ConnectionService {
     return row;
   }
 
-  async #move(projectId: string, id: string, from: ConnectionStatus[], to: ConnectionStatus): Promise<ConnectedAccount> {
+  async #move(projectId: string, id: string, from: ConnectionStatus[], to: ConnectionStatus, actor: AuditActor): Promise<ConnectedAccount> {
     const account = await this.get(projectId, id);
     if (account.status === to) return account;
     const moved = await transitionConnectedAccount(this.#ctx.db, projectId, id, from, { status: to, updated_at: this.#ctx.clock().toISOString() });
     if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ${account.status}; cannot make it ${to}`);
+    this.#record(projectId, actor, 'connected_account.status_changed', id, 'success', { from: account.status, to });
     return this.get(projectId, id);
+  }
+
+  #record(projectId: string, actor: AuditActor, action: 'connected_account.initiated' | 'connected_account.status_changed' | 'connected_account.deleted' | 'credentials.read' | 'credentials.refreshed', id: string, outcome: 'success' | 'failure', detail: AuditDetail): void {
+    this.#ctx.audit.record({ projectId, actor, action, targetType: 'connected_account', targetId: id, outcome, detail });
   }
 
   async #insertLink(db: Executor, projectId: string, accountId: string, token: string, now: Date): Promise<void> {

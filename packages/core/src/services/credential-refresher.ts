@@ -163,7 +163,10 @@ export class CredentialRefresher {
           updated_at: now.toISOString(),
         });
         if (!written) this.#ctx.logger.warn({ projectId, connectedAccountId: accountId }, 'refresh result discarded: the lease was lost');
-        else this.#ctx.logger.info({ projectId, connectedAccountId: accountId, app: row.app }, 'credentials refreshed');
+        else {
+          this.#ctx.logger.info({ projectId, connectedAccountId: accountId, app: row.app }, 'credentials refreshed');
+          this.#ctx.audit.record({ projectId, actor: 'system', action: 'credentials.refreshed', targetType: 'connected_account', targetId: accountId, outcome: 'success', detail: { app: row.app } });
+        }
         return;
       } catch (error) {
         if (error instanceof CredentialsRevoked) {
@@ -173,6 +176,15 @@ export class CredentialRefresher {
             updated_at: this.#ctx.clock().toISOString(),
           });
           this.#ctx.logger.warn({ projectId, connectedAccountId: accountId, app: row.app, reason: error.reason }, 'credentials revoked: account EXPIRED');
+          this.#ctx.audit.record({
+            projectId,
+            actor: 'system',
+            action: 'connected_account.status_changed',
+            targetType: 'connected_account',
+            targetId: accountId,
+            outcome: 'failure',
+            detail: { from: 'ACTIVE', to: 'EXPIRED', reason: error.reason },
+          });
           return;
         }
         if (!(error instanceof SchemeFailure)) {

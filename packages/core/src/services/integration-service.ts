@@ -20,6 +20,7 @@ import {
   updateIntegrationRow,
 } from '../storage/repositories/integration-repository.js';
 import type { Vault } from '../vault/vault.js';
+import type { AuditActor, AuditLog } from './audit-log.js';
 
 /** What a project may set on an integration (`authConfig` in the API). */
 export interface AuthConfigInput {
@@ -134,8 +135,10 @@ export class IntegrationService {
   readonly #vault: Vault;
   readonly #catalog: Catalog;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { db: Executor; vault: Vault; catalog: Catalog; clock: Clock }) {
+  constructor(deps: { db: Executor; vault: Vault; catalog: Catalog; clock: Clock; audit: AuditLog }) {
+    this.#audit = deps.audit;
     this.#db = deps.db;
     this.#vault = deps.vault;
     this.#catalog = deps.catalog;
@@ -170,10 +173,23 @@ export class IntegrationService {
     };
   }
 
-  async create(projectId: string, input: CreateIntegrationInput): Promise<Integration> {
+  async create(projectId: string, input: CreateIntegrationInput, actor: AuditActor = 'system'): Promise<Integration> {
     const row = await this.prepare(projectId, input);
     await insertIntegration(this.#db, row);
+    this.recordCreated(row, actor);
     return toIntegration(row);
+  }
+
+  recordCreated(row: IntegrationRow, actor: AuditActor): void {
+    this.#audit.record({
+      projectId: row.project_id,
+      actor,
+      action: 'integration.created',
+      targetType: 'integration',
+      targetId: row.id,
+      outcome: 'success',
+      detail: { app: row.app, authScheme: row.auth_scheme },
+    });
   }
 
   async get(projectId: string, id: string, db: Executor = this.#db): Promise<Integration> {
@@ -191,7 +207,7 @@ export class IntegrationService {
     return (await findIntegrationRowsForApp(db, projectId, app)).map(toIntegration);
   }
 
-  async update(projectId: string, id: string, input: UpdateIntegrationInput): Promise<Integration> {
+  async update(projectId: string, id: string, input: UpdateIntegrationInput, actor: AuditActor = 'system'): Promise<Integration> {
     const current = await this.get(projectId, id);
     const app = this.#catalog.get(current.app);
     const authConfig = input.authConfig ?? {};
@@ -204,10 +220,20 @@ export class IntegrationService {
       if (authConfig.scopes !== undefined) update.scopes = JSON.stringify(authConfig.scopes);
       await updateIntegrationRow(trx, projectId, id, update);
     });
+    this.#audit.record({
+      projectId,
+      actor,
+      action: 'integration.updated',
+      targetType: 'integration',
+      targetId: id,
+      outcome: 'success',
+      // Which settings changed, never their values: a client secret may be among them.
+      detail: { changed: [...Object.keys(input.authConfig ?? {}), ...(input.name === undefined ? [] : ['name'])].sort().join(' ') },
+    });
     return this.get(projectId, id);
   }
 
-  async delete(projectId: string, id: string): Promise<void> {
+  async delete(projectId: string, id: string, actor: AuditActor = 'system'): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       if (!(await findIntegrationRow(trx, projectId, id))) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
       const accounts = await countAccountsOfIntegration(trx, projectId, id);
@@ -216,6 +242,7 @@ export class IntegrationService {
       }
       await deleteIntegrationRow(trx, projectId, id);
     });
+    this.#audit.record({ projectId, actor, action: 'integration.deleted', targetType: 'integration', targetId: id, outcome: 'success' });
   }
 
   /** Client credentials of an integration that is prepared but not yet written. */

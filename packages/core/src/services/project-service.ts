@@ -1,10 +1,21 @@
 import { hashToken, newId, randomToken } from '../ids.js';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../storage/executor.js';
-import { apiKeyHashExists, findProject, findProjectIdByKeyHash, insertApiKey, insertProject } from '../storage/repositories/project-repository.js';
+import { apiKeyHashExists, findApiKeyByHash, findProject, insertApiKey, insertProject } from '../storage/repositories/project-repository.js';
+import type { AuditActor, AuditLog } from './audit-log.js';
+import { readProjectSettings, writeProjectSettings, type ProjectSettings, type ProjectSettingsUpdate } from './project-settings.js';
 
 export const API_KEY_PREFIX = 'alk_';
 export const BOOTSTRAP_PROJECT_ID = 'default';
+
+/** API keys are never deleted yet, so a short cache of hits cannot serve a revoked key. */
+const KEY_CACHE_MS = 60_000;
+const KEY_CACHE_SIZE = 10_000;
+
+export interface AuthenticatedKey {
+  projectId: string;
+  keyId: string;
+}
 
 export interface CreatedProject {
   projectId: string;
@@ -15,10 +26,13 @@ export interface CreatedProject {
 export class ProjectService {
   readonly #db: Executor;
   readonly #clock: Clock;
+  readonly #keyCache = new Map<string, { key: AuthenticatedKey; until: number }>();
+  readonly #audit: AuditLog;
 
-  constructor(db: Executor, clock: Clock) {
+  constructor(db: Executor, clock: Clock, audit: AuditLog) {
     this.#db = db;
     this.#clock = clock;
+    this.#audit = audit;
   }
 
   async create(name: string): Promise<CreatedProject> {
@@ -58,15 +72,48 @@ export class ProjectService {
     });
   }
 
-  /** The project an API key opens, or undefined. The lookup is by hash: no timing oracle on the key. */
-  async authenticate(apiKey: string): Promise<string | undefined> {
+  /**
+   * The project an API key opens, or undefined. Lookups are by SHA-256 of the key, so the
+   * comparison never touches the key itself (no timing oracle); hits are cached briefly because
+   * every API request starts here.
+   */
+  async authenticate(apiKey: string): Promise<AuthenticatedKey | undefined> {
     if (apiKey.length === 0 || apiKey.length > 512) return undefined;
-    return findProjectIdByKeyHash(this.#db, hashToken(apiKey));
+    const hash = hashToken(apiKey);
+    const cached = this.#keyCache.get(hash);
+    const now = Date.now();
+    if (cached && cached.until > now) return cached.key;
+    const key = await findApiKeyByHash(this.#db, hash);
+    if (key) {
+      if (this.#keyCache.size >= KEY_CACHE_SIZE) this.#keyCache.delete(this.#keyCache.keys().next().value as string);
+      this.#keyCache.set(hash, { key, until: now + KEY_CACHE_MS });
+    }
+    return key;
+  }
+
+  async settings(projectId: string): Promise<ProjectSettings> {
+    return readProjectSettings(this.#db, projectId);
+  }
+
+  async updateSettings(projectId: string, update: ProjectSettingsUpdate, actor: AuditActor = 'system'): Promise<ProjectSettings> {
+    const settings = await writeProjectSettings(this.#db, projectId, update);
+    this.#audit.record({
+      projectId,
+      actor,
+      action: 'project.settings_changed',
+      targetType: 'project',
+      targetId: projectId,
+      outcome: 'success',
+      detail: { allowedRedirectUrls: settings.allowedRedirectUrls.join(' '), requireSameBrowser: settings.requireSameBrowser, confirmationUrl: settings.confirmationUrl },
+    });
+    return settings;
   }
 
   async #addKey(db: Executor, projectId: string, apiKey: string, now: Date): Promise<void> {
+    const id = newId('key', now);
+    this.#audit.record({ projectId, actor: 'cli', action: 'api_key.created', targetType: 'api_key', targetId: id, outcome: 'success' });
     await insertApiKey(db, {
-      id: newId('key', now),
+      id,
       projectId,
       keyHash: hashToken(apiKey),
       keyPrefix: apiKey.slice(0, API_KEY_PREFIX.length + 4),

@@ -9,6 +9,7 @@ import { resolveIntegrationScheme } from './scheme-resolution.js';
 import type { Executor } from '../storage/executor.js';
 import type { Vault } from '../vault/vault.js';
 import type { AccountSecrets } from './account-secrets.js';
+import type { AuditLog } from './audit-log.js';
 import type { IntegrationService } from './integration-service.js';
 import type { Logger } from './logger.js';
 
@@ -28,6 +29,7 @@ export interface ServiceContext {
   clock: Clock;
   logger: Logger;
   integrations: IntegrationService;
+  audit: AuditLog;
   /** The URL browsers reach this server at, without a trailing slash. */
   publicUrl: string;
   timings: FlowTimings;

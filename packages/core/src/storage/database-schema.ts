@@ -8,6 +8,10 @@ export interface ProjectsTable {
   id: string;
   name: string;
   created_at: string;
+  /** JSON array of origins or URL prefixes; empty means any http(s) URL. */
+  allowed_redirect_urls: Generated<string>;
+  require_same_browser: Generated<number>;
+  confirmation_url: string | null;
 }
 
 export interface ApiKeysTable {
@@ -62,6 +66,8 @@ export interface ConnectedAccountsTable {
   refresh_lease_expires_at: string | null;
   refresh_failures: Generated<number>;
   next_refresh_at: string | null;
+  /** Set while the initiator's server has yet to confirm the user (the project's confirmation step). */
+  confirmation_hash: string | null;
 }
 
 export interface ConnectedAccountLabelsTable {
@@ -77,6 +83,7 @@ export interface ConnectLinksTable {
   expires_at: string;
   used_at: string | null;
   created_at: string;
+  browser_binding_hash: string | null;
 }
 
 /** Pending OAuth authorizations, found again by the hash of `state` on the callback. */
@@ -89,6 +96,22 @@ export interface OAuthStatesTable {
   expires_at: string;
   used_at: string | null;
   created_at: string;
+  /** Hash of the cookie set on the browser that opened the connect link, when the project binds flows. */
+  browser_binding_hash: string | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  project_id: string;
+  at: string;
+  /** `key:<api key id>`, `browser`, or `system`. */
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  outcome: string;
+  /** JSON object of non-secret facts (status from/to, app, upstream status…). */
+  detail: string;
 }
 
 export interface MigrationsTable {
@@ -106,6 +129,7 @@ export interface Database {
   connected_account_labels: ConnectedAccountLabelsTable;
   connect_links: ConnectLinksTable;
   oauth_states: OAuthStatesTable;
+  audit_events: AuditEventsTable;
 }
 
 export type ProjectRow = Selectable<ProjectsTable>;

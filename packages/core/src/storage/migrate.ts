@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
 import * as credentialLifecycle from './migrations/0002-credential-lifecycle.js';
+import * as projectSecurity from './migrations/0003-project-security.js';
 
 /** Migrations are imported statically: the list is code-reviewed and works from src and dist alike. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-credential-lifecycle': credentialLifecycle,
+  '0003-project-security': projectSecurity,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -2,6 +2,7 @@ import { AuthlinkError, type FlowEnd } from '@authlink/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { renderConnectForm } from '../pages/connect-form-page.js';
 import { renderFailurePage, renderSuccessPage } from '../pages/flow-result-page.js';
 import { PAGE_HEADERS } from '../pages/html.js';
@@ -21,7 +22,14 @@ function finish(reply: FastifyReply, end: FlowEnd): FastifyReply {
 }
 
 /** Browser-facing routes: no API key; the unguessable token or state is the credential. */
-export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUrl: string; perMinute: number }> = async (app, { services, publicUrl, perMinute }) => {
+  // Links and states are unguessable; the limit keeps anyone from trying anyway, and bounds load.
+  await app.register(rateLimit, {
+    max: perMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) => Object.assign(new Error(`too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }),
+  });
+
   // Browser routes answer with pages, not JSON problems.
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof AuthlinkError && error.code === 'CONNECT_LINK_INVALID') return page(reply, 410, renderFailurePage('link_invalid'));
@@ -29,6 +37,7 @@ export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUr
     if ((error as { validation?: unknown }).validation) return page(reply, 400, renderFailurePage('link_invalid'));
     // Fastify's own client errors (unparsable or oversized body, wrong content type).
     const status = (error as { statusCode?: number }).statusCode;
+    if (status === 429) return page(reply, 429, renderFailurePage('rate_limited'));
     if (status !== undefined && status >= 400 && status < 500) return page(reply, status, renderFailurePage('bad_request'));
     request.log.error({ err: error }, 'browser flow failed');
     return page(reply, 500, renderFailurePage('server_error'));

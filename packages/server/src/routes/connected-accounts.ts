@@ -46,7 +46,7 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
     },
     async (request, reply) => {
       const { connectedAccountParams, data, ...rest } = request.body;
-      const response = await connections.initiate(request.projectId, { ...rest, data: data ?? connectedAccountParams });
+      const response = await connections.initiate(request.projectId, { ...rest, data: data ?? connectedAccountParams }, request.actor);
       return reply.code(201).send(response);
     },
   );
@@ -98,26 +98,26 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return connections.credentials(request.projectId, request.params.id, { includeRefreshToken: request.query.includeRefreshToken === true });
+      return connections.credentials(request.projectId, request.params.id, { includeRefreshToken: request.query.includeRefreshToken === true }, request.actor);
     },
   );
 
   app.post(
     '/connected-accounts/:id/refresh',
     { schema: { tags, summary: 'Refresh the credentials now', params: IdParams, response: { 200: ConnectedAccountSchema, ...ErrorResponses } } },
-    async (request) => connectedAccountView(await connections.refresh(request.projectId, request.params.id)),
+    async (request) => connectedAccountView(await connections.refresh(request.projectId, request.params.id, request.actor)),
   );
 
   app.post(
     '/connected-accounts/:id/disable',
     { schema: { tags, summary: 'Disable (ACTIVE → INACTIVE)', params: IdParams, response: { 200: ConnectedAccountSchema, ...ErrorResponses } } },
-    async (request) => connectedAccountView(await connections.disable(request.projectId, request.params.id)),
+    async (request) => connectedAccountView(await connections.disable(request.projectId, request.params.id, request.actor)),
   );
 
   app.post(
     '/connected-accounts/:id/enable',
     { schema: { tags, summary: 'Enable (INACTIVE → ACTIVE)', params: IdParams, response: { 200: ConnectedAccountSchema, ...ErrorResponses } } },
-    async (request) => connectedAccountView(await connections.enable(request.projectId, request.params.id)),
+    async (request) => connectedAccountView(await connections.enable(request.projectId, request.params.id, request.actor)),
   );
 
   app.post(
@@ -135,7 +135,7 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
         request.body ??= {};
       },
     },
-    async (request) => connections.reinitiate(request.projectId, request.params.id, request.body),
+    async (request) => connections.reinitiate(request.projectId, request.params.id, request.body, request.actor),
   );
 
   app.patch(
@@ -171,7 +171,7 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
       },
     },
     async (request) => {
-      const { revocation } = await connections.delete(request.projectId, request.params.id);
+      const { revocation } = await connections.delete(request.projectId, request.params.id, request.actor);
       return { id: request.params.id, deleted: true as const, revocation };
     },
   );

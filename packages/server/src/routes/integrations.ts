@@ -34,7 +34,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     '/integrations',
     { schema: { tags: ['integrations'], summary: 'Create an integration', body: CreateIntegrationBody, response: { 201: IntegrationSchema, ...ErrorResponses } } },
     async (request, reply) => {
-      const integration = await services.integrations.create(request.projectId, request.body);
+      const integration = await services.integrations.create(request.projectId, request.body, request.actor);
       return reply.code(201).send(integrationView(integration));
     },
   );
@@ -69,7 +69,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     async (request) => {
       const { scopes, authConfig, name } = request.body;
       const merged = scopes === undefined ? authConfig : { ...authConfig, scopes };
-      return integrationView(await services.integrations.update(request.projectId, request.params.id, { name, authConfig: merged }));
+      return integrationView(await services.integrations.update(request.projectId, request.params.id, { name, authConfig: merged }, request.actor));
     },
   );
 
@@ -77,7 +77,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     '/integrations/:id',
     { schema: { tags: ['integrations'], summary: 'Delete an integration that has no connected accounts', params: IdParams, response: { 204: Type.Null(), ...ErrorResponses } } },
     async (request, reply) => {
-      await services.integrations.delete(request.projectId, request.params.id);
+      await services.integrations.delete(request.projectId, request.params.id, request.actor);
       return reply.code(204).send(null);
     },
   );

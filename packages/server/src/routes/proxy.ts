@@ -215,6 +215,22 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyRouteDeps> = async (app
     },
   });
 
+  // Every proxied call is audited, including refused ones: who called which account's API, and how it went.
+  app.addHook('onResponse', async (request, reply) => {
+    const { connectedAccountId } = request.params as { connectedAccountId?: string };
+    if (request.projectId === undefined || connectedAccountId === undefined) return;
+    const fromApp = reply.getHeader('x-authlink-proxy') === '1';
+    services.audit.record({
+      projectId: request.projectId,
+      actor: request.actor,
+      action: 'proxy.request',
+      targetType: 'connected_account',
+      targetId: connectedAccountId,
+      outcome: fromApp ? 'success' : reply.statusCode < 500 ? 'refused' : 'failure',
+      detail: { method: request.method, status: reply.statusCode, answeredBy: fromApp ? 'app' : 'authlink' },
+    });
+  });
+
   // Not proxied: the app would echo the request, credentials included, back to the caller (RFC 9110 §9.3.8).
   app.route({
     method: 'TRACE',

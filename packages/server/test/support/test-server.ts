@@ -43,6 +43,8 @@ export interface TestServerOptions {
   logLevel?: string;
   /** Share another server's database (a second node of the same service). */
   sameDatabaseAs?: TestServer;
+  /** Defaults are high so that suites sending many requests from 127.0.0.1 are not limited. */
+  rateLimits?: { browserPerMinute?: number; failedKeysPerMinute?: number };
   /** Apps to serve instead of the shipped catalog (e.g. apps whose endpoints are local test peers). */
   catalog?: Catalog;
 }
@@ -70,7 +72,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.refreshPolicy && { refreshPolicy: options.refreshPolicy }),
     ...(options.catalog && { catalog: options.catalog }),
   });
-  const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, logger, checkDatabase: runtime.checkDatabase });
+  const app = await buildApp({
+    services: runtime.services,
+    publicUrl: config.publicUrl,
+    logger,
+    checkDatabase: runtime.checkDatabase,
+    rateLimits: { browserPerMinute: 1_000_000, failedKeysPerMinute: 1_000_000, ...options.rateLimits },
+  });
   await app.listen({ port, host: '127.0.0.1' });
   const url = config.publicUrl;
 

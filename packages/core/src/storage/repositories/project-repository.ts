@@ -1,7 +1,8 @@
 import type { Executor } from '../executor.js';
-import type { ProjectRow } from '../database-schema.js';
+import type { Insertable } from 'kysely';
+import type { ProjectRow, ProjectsTable } from '../database-schema.js';
 
-export async function insertProject(db: Executor, project: ProjectRow): Promise<void> {
+export async function insertProject(db: Executor, project: Insertable<ProjectsTable>): Promise<void> {
   await db.insertInto('projects').values(project).execute();
 }
 
@@ -19,9 +20,17 @@ export async function insertApiKey(
     .execute();
 }
 
-export async function findProjectIdByKeyHash(db: Executor, keyHash: string): Promise<string | undefined> {
-  const row = await db.selectFrom('api_keys').select('project_id').where('key_hash', '=', keyHash).executeTakeFirst();
-  return row?.project_id;
+export async function findApiKeyByHash(db: Executor, keyHash: string): Promise<{ projectId: string; keyId: string } | undefined> {
+  const row = await db.selectFrom('api_keys').select(['project_id', 'id']).where('key_hash', '=', keyHash).executeTakeFirst();
+  return row && { projectId: row.project_id, keyId: row.id };
+}
+
+export async function updateProjectSettings(
+  db: Executor,
+  projectId: string,
+  settings: { allowed_redirect_urls?: string; require_same_browser?: number; confirmation_url?: string | null },
+): Promise<void> {
+  await db.updateTable('projects').set(settings).where('id', '=', projectId).execute();
 }
 
 export async function apiKeyHashExists(db: Executor, projectId: string, keyHash: string): Promise<boolean> {

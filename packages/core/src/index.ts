@@ -23,7 +23,7 @@ export type { FlowTimings } from './services/service-context.js';
 export { ProjectService, API_KEY_PREFIX, BOOTSTRAP_PROJECT_ID, type CreatedProject, type AuthenticatedKey } from './services/project-service.js';
 export { IntegrationService, type AuthConfigInput, type CreateIntegrationInput, type UpdateIntegrationInput } from './services/integration-service.js';
 export { ConnectionService, type InitiateInput, type ReinitiateInput, type CredentialsView, type AuthorizedTarget, type RevocationOutcome } from './services/connection-service.js';
-export { ConnectFlowService, type ConnectForm, type ConnectLinkOutcome, type FlowEnd } from './services/connect-flow-service.js';
+export { ConnectFlowService, type ConnectForm, type ConnectLinkOutcome, type FlowEnd, type RedirectOutcome } from './services/connect-flow-service.js';
 export { CredentialRefresher, DEFAULT_REFRESH_POLICY, type RefreshPolicy, type FreshCredentials } from './services/credential-refresher.js';
 export { RefreshScheduler, DEFAULT_REFRESH_SCHEDULE, type RefreshSchedulerOptions } from './services/refresh-scheduler.js';
 export { isDueForRefresh } from './services/credential-freshness.js';

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   AMBIGUOUS_INTEGRATION: { status: 400, title: 'Several integrations match; pass integrationId' },
   DISCOVERY_FAILED: { status: 400, title: 'OpenID Connect discovery failed' },
   MISSING_FIELD: { status: 400, title: 'A required field is missing' },
+  CONFIRMATION_INVALID: { status: 400, title: 'The confirmation code does not match' },
   PROXY_TARGET_REFUSED: { status: 400, title: "The proxy only reaches the app's own API host" },
   NO_API_BASE_URL: { status: 400, title: 'The app has no API base URL' },
   INVALID_FIELD: { status: 400, title: 'A field value is not valid' },

@@ -1,7 +1,7 @@
 import type { FieldDefinition } from '../catalog/app-definition.js';
 import { addSeconds } from '../clock.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
-import { hashToken } from '../ids.js';
+import { hashToken, randomToken } from '../ids.js';
 import type { Integration } from '../model.js';
 import { SchemeFailure, type AuthScheme, type ResolvedScheme } from '../schemes/auth-scheme.js';
 import type { ConnectedAccountRow } from '../storage/database-schema.js';
@@ -13,6 +13,8 @@ import {
   type ConnectLinkRecord,
 } from '../storage/repositories/connect-flow-repository.js';
 import { findConnectedAccountRow, transitionConnectedAccount } from '../storage/repositories/connected-account-repository.js';
+import { planCompletion, type Completion } from './flow-completion.js';
+import { readProjectSettings } from './project-settings.js';
 import { withQuery } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
 import { appOf, callbackUrl, clientOf, schemeModule, startScheme, type ServiceContext } from './service-context.js';
@@ -26,7 +28,14 @@ export interface ConnectForm {
   error?: string;
 }
 
-export type ConnectLinkOutcome = { kind: 'redirect'; location: string } | { kind: 'form'; form: ConnectForm };
+/** `browserBinding`: a value to set as a cookie for the callback, when the project binds flows to the browser. */
+export interface RedirectOutcome {
+  kind: 'redirect';
+  location: string;
+  browserBinding?: string;
+}
+
+export type ConnectLinkOutcome = RedirectOutcome | { kind: 'form'; form: ConnectForm };
 
 /** Where the browser goes when a flow ends, or which page it sees when there is nowhere to go. */
 export interface FlowEnd {
@@ -63,13 +72,13 @@ export class ConnectFlowService {
     const data = this.#ctx.secrets.openInitiation(linked.row.id, linked.row.credentials_ciphertext);
     const start = await startScheme(this.#ctx, linked.integration, data);
     if (start.kind === 'form') return { kind: 'form', form: this.#form(linked, start.missing) };
-    if (start.kind === 'redirect') return { kind: 'redirect', location: await this.#beginAuthorization(linked, data, start.publicData) };
+    if (start.kind === 'redirect') return this.#beginAuthorization(linked, data, start.publicData);
     // Complete data would have made the account ACTIVE at initiation: nothing to do here.
     throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection needs nothing more');
   }
 
   /** `POST /connect/{token}`: the end user's fields. Invalid ones re-show the form with the reason. */
-  async submit(token: string, fields: Readonly<Record<string, string>>): Promise<{ kind: 'form'; form: ConnectForm } | { kind: 'done'; end: FlowEnd } | { kind: 'redirect'; location: string }> {
+  async submit(token: string, fields: Readonly<Record<string, string>>): Promise<{ kind: 'form'; form: ConnectForm } | { kind: 'done'; end: FlowEnd } | RedirectOutcome> {
     const linked = await this.#linked(token);
     const stored = this.#ctx.secrets.openInitiation(linked.row.id, linked.row.credentials_ciphertext);
     const submitted = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''));
@@ -87,30 +96,27 @@ export class ConnectFlowService {
     if (start.kind === 'form') {
       return { kind: 'form', form: { ...this.#form(linked, start.missing), error: `Please fill in: ${start.missing.map((f) => f.label).join(', ')}` } };
     }
-    if (start.kind === 'redirect') return { kind: 'redirect', location: await this.#beginAuthorization(linked, data, start.publicData) };
+    if (start.kind === 'redirect') return this.#beginAuthorization(linked, data, start.publicData);
 
     const now = this.#ctx.clock().toISOString();
+    const completion = await planCompletion(this.#ctx, linked.row, start.credentials);
     await this.#ctx.db.transaction().execute(async (trx) => {
       if (!(await consumeConnectLink(trx, linked.link.tokenHash, now))) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this link was used or has expired');
       const moved = await transitionConnectedAccount(trx, linked.row.project_id, linked.row.id, ['INITIATED'], {
-        status: 'ACTIVE',
-        status_reason: null,
+        ...completion.update,
         data: JSON.stringify(start.publicData),
-        ...this.#ctx.secrets.credentialColumns(linked.row.id, start.credentials, this.#ctx.clock()),
-        updated_at: now,
       });
       if (!moved) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection is no longer waiting for input');
     });
     this.#ctx.logger.info({ projectId: linked.row.project_id, connectedAccountId: linked.row.id, app: linked.row.app }, 'connection completed by form');
-    this.#statusChanged(linked.row, 'ACTIVE', 'form');
-    return { kind: 'done', end: this.#end(linked.row, 'success') };
+    return { kind: 'done', end: this.#completed(linked.row, completion, 'form') };
   }
 
   /**
    * `GET /oauth/callback`. An unknown, replayed or expired `state` changes nothing: it cannot be
    * tied to an account without trusting the attacker's input.
    */
-  async callback(url: URL): Promise<FlowEnd> {
+  async callback(url: URL, browserBinding?: string): Promise<FlowEnd> {
     const state = url.searchParams.get('state');
     if (!state || state.length > 512) return { status: 'failed', error: 'invalid_state', location: null };
     const now = this.#ctx.clock();
@@ -126,6 +132,11 @@ export class ConnectFlowService {
     const scheme = schemeModule(integration);
     const data = JSON.parse(row.data) as Record<string, string>;
     try {
+      // The project binds flows to the browser that opened the link: a callback from any other
+      // browser (a forwarded or phished link) must not complete, whatever its code.
+      if (record.browserBindingHash !== null && (browserBinding === undefined || hashToken(browserBinding) !== record.browserBindingHash)) {
+        throw new SchemeFailure('browser_mismatch: the flow was finished in another browser than the one that started it', { transient: false });
+      }
       if (!scheme.complete) throw new SchemeFailure(`${integration.authScheme} has no callback`);
       const credentials = await scheme.complete({
         scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
@@ -137,16 +148,11 @@ export class ConnectFlowService {
         data,
         now: this.#ctx.clock(),
       });
-      const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
-        status: 'ACTIVE',
-        status_reason: null,
-        ...this.#ctx.secrets.credentialColumns(row.id, credentials, this.#ctx.clock()),
-        updated_at: this.#ctx.clock().toISOString(),
-      });
+      const completion = await planCompletion(this.#ctx, row, credentials);
+      const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], completion.update);
       if (!moved) return { status: 'failed', error: 'connection_not_pending', location: null };
       this.#ctx.logger.info({ projectId: row.project_id, connectedAccountId: row.id, app: row.app }, 'oauth connection completed');
-      this.#statusChanged(row, 'ACTIVE', 'callback');
-      return this.#end(row, 'success');
+      return this.#completed(row, completion, 'callback');
     } catch (error) {
       if (!(error instanceof SchemeFailure)) throw error;
       await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
@@ -160,7 +166,7 @@ export class ConnectFlowService {
     }
   }
 
-  async #beginAuthorization(linked: LinkedAccount, data: Record<string, string>, publicData: Record<string, string>): Promise<string> {
+  async #beginAuthorization(linked: LinkedAccount, data: Record<string, string>, publicData: Record<string, string>): Promise<RedirectOutcome> {
     const { integration, row } = linked;
     if (!linked.scheme.authorize) throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `${integration.authScheme} has no authorization step`);
     let authorization;
@@ -181,6 +187,8 @@ export class ConnectFlowService {
     }
     const now = this.#ctx.clock();
     const stateHash = hashToken(authorization.state);
+    const { requireSameBrowser } = await readProjectSettings(this.#ctx.db, row.project_id);
+    const browserBinding = requireSameBrowser ? randomToken() : undefined;
     await this.#ctx.db.transaction().execute(async (trx) => {
       // Single use: a second click on the same link must not start a second authorization.
       if (!(await consumeConnectLink(trx, linked.link.tokenHash, now.toISOString()))) {
@@ -194,12 +202,13 @@ export class ConnectFlowService {
           connectedAccountId: row.id,
           pendingCiphertext: this.#ctx.secrets.sealPending(stateHash, authorization.pending),
           expiresAt: addSeconds(now, this.#ctx.timings.oauthStateTtlSeconds).toISOString(),
+          browserBindingHash: browserBinding === undefined ? null : hashToken(browserBinding),
         },
         now.toISOString(),
       );
       await trx.updateTable('connected_accounts').set({ data: JSON.stringify(publicData), updated_at: now.toISOString() }).where('id', '=', row.id).execute();
     });
-    return authorization.url;
+    return { kind: 'redirect', location: authorization.url, ...(browserBinding !== undefined && { browserBinding }) };
   }
 
   async #linked(token: string): Promise<LinkedAccount> {
@@ -217,6 +226,14 @@ export class ConnectFlowService {
       scheme: schemeModule(integration),
       resolved: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
     };
+  }
+
+  #completed(row: ConnectedAccountRow, completion: Completion, via: string): FlowEnd {
+    if (completion.status === 'ACTIVE') {
+      this.#statusChanged(row, 'ACTIVE', via);
+      return this.#end(row, 'success');
+    }
+    return { status: 'success', connectedAccountId: row.id, appName: row.app, appDisplayName: appOf(this.#ctx, row.app)?.name ?? row.app, location: completion.confirmationLocation };
   }
 
   #statusChanged(row: ConnectedAccountRow, to: 'ACTIVE' | 'FAILED', via: string, reason?: string): void {

@@ -152,6 +152,7 @@ export class ConnectionService {
         ...(start.kind === 'ready'
           ? this.#ctx.secrets.credentialColumns(id, start.credentials, now)
           : { credentials_ciphertext: this.#ctx.secrets.sealInitiation(id, data), credentials_obtained_at: null, access_expires_at: null }),
+        confirmation_hash: null,
         redirect_url: redirectUrl,
         updated_at: now.toISOString(),
       });
@@ -240,6 +241,33 @@ export class ConnectionService {
       defaultHeaders: app?.defaultHeaders ?? {},
       applyCredentials: (request) => scheme.apply(credentials, resolved, data, request, client),
     };
+  }
+
+  /**
+   * The initiator's server confirms that the user who finished the flow is its user (projects
+   * with a `confirmationUrl`): the account becomes ACTIVE. A wrong code changes nothing.
+   */
+  async confirm(projectId: string, id: string, confirmationCode: string, actor: AuditActor = 'system'): Promise<ConnectedAccount> {
+    const row = await findConnectedAccountRow(this.#ctx.db, projectId, id);
+    if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+    if (row.status !== 'INITIATED' || row.confirmation_hash === null) {
+      throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is not waiting for a confirmation`);
+    }
+    if (hashToken(confirmationCode) !== row.confirmation_hash) {
+      this.#record(projectId, actor, 'connected_account.status_changed', id, 'failure', { from: 'INITIATED', to: 'ACTIVE', via: 'confirm', reason: 'wrong code' });
+      throw new AuthlinkError('CONFIRMATION_INVALID', 'the confirmation code does not match this connection');
+    }
+    const moved = await this.#ctx.db
+      .updateTable('connected_accounts')
+      .set({ status: 'ACTIVE', status_reason: null, confirmation_hash: null, updated_at: this.#ctx.clock().toISOString() })
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('status', '=', 'INITIATED')
+      .where('confirmation_hash', '=', row.confirmation_hash)
+      .executeTakeFirst();
+    if (moved.numUpdatedRows !== 1n) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} changed meanwhile`);
+    this.#record(projectId, actor, 'connected_account.status_changed', id, 'success', { from: 'INITIATED', to: 'ACTIVE', via: 'confirm' });
+    return this.get(projectId, id);
   }
 
   async disable(projectId: string, id: string, actor: AuditActor = 'system'): Promise<ConnectedAccount> {

@@ -1,4 +1,4 @@
-import { AuthlinkError, type FlowEnd } from '@authlink/core';
+import { AuthlinkError, type FlowEnd, type RedirectOutcome } from '@authlink/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
@@ -15,10 +15,32 @@ function page(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply.code(status).headers(PAGE_HEADERS).send(html);
 }
 
+const FLOW_COOKIE = 'authlink_flow';
+
+/** The cookie that ties the callback to this browser; only ever sent to the callback path. */
+function flowCookie(value: string, publicUrl: string, maxAgeSeconds: number): string {
+  const secure = publicUrl.startsWith('https:') ? '; Secure' : '';
+  // Lax: sent on the top-level navigation back from the provider, never on cross-site subrequests.
+  return `${FLOW_COOKIE}=${value}; Path=/oauth/callback; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
 function finish(reply: FastifyReply, end: FlowEnd): FastifyReply {
   if (end.location) return reply.code(303).header('referrer-policy', 'no-referrer').redirect(end.location, 303);
   if (end.status === 'success') return page(reply, 200, renderSuccessPage(end.appDisplayName ?? 'The app'));
   return page(reply, end.error === 'invalid_state' || end.error === 'connection_not_pending' ? 400 : 200, renderFailurePage(end.error ?? 'failed', end.appDisplayName));
+}
+
+function redirectToProvider(reply: FastifyReply, outcome: RedirectOutcome, status: 302 | 303, publicUrl: string): FastifyReply {
+  if (outcome.browserBinding !== undefined) reply.header('set-cookie', flowCookie(outcome.browserBinding, publicUrl, 600));
+  return reply.header('referrer-policy', 'no-referrer').redirect(outcome.location, status);
 }
 
 /** Browser-facing routes: no API key; the unguessable token or state is the credential. */
@@ -45,19 +67,20 @@ export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUr
 
   app.get('/connect/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
     const outcome = await services.connectFlow.open(request.params.token);
-    if (outcome.kind === 'redirect') return reply.header('referrer-policy', 'no-referrer').redirect(outcome.location, 302);
+    if (outcome.kind === 'redirect') return redirectToProvider(reply, outcome, 302, publicUrl);
     return page(reply, 200, renderConnectForm(outcome.form, `${publicUrl}/connect/${request.params.token}`));
   });
 
   app.post('/connect/:token', { schema: { hide: true, params: TokenParams, body: FormBody } }, async (request, reply) => {
     const outcome = await services.connectFlow.submit(request.params.token, request.body);
     if (outcome.kind === 'form') return page(reply, 400, renderConnectForm(outcome.form, `${publicUrl}/connect/${request.params.token}`));
-    if (outcome.kind === 'redirect') return reply.redirect(outcome.location, 303);
+    if (outcome.kind === 'redirect') return redirectToProvider(reply, outcome, 303, publicUrl);
     return finish(reply, outcome.end);
   });
 
   app.get('/oauth/callback', { schema: { hide: true } }, async (request, reply) => {
-    const end = await services.connectFlow.callback(new URL(request.url, `${publicUrl}/`));
+    const end = await services.connectFlow.callback(new URL(request.url, `${publicUrl}/`), readCookie(request.headers.cookie, FLOW_COOKIE));
+    reply.header('set-cookie', flowCookie('', publicUrl, 0));
     return finish(reply, end);
   });
 };

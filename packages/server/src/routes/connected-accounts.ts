@@ -138,6 +138,20 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
     async (request) => connections.reinitiate(request.projectId, request.params.id, request.body, request.actor),
   );
 
+  app.post(
+    '/connected-accounts/:id/confirm',
+    {
+      schema: {
+        tags,
+        summary: 'Confirm the user who finished the flow (projects with a confirmationUrl)',
+        params: IdParams,
+        body: Type.Object({ confirmationCode: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
+        response: { 200: ConnectedAccountSchema, ...ErrorResponses },
+      },
+    },
+    async (request) => connectedAccountView(await connections.confirm(request.projectId, request.params.id, request.body.confirmationCode, request.actor)),
+  );
+
   app.patch(
     '/connected-accounts/:id',
     {

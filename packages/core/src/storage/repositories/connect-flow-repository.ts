@@ -51,6 +51,8 @@ export interface OAuthStateRecord {
   connectedAccountId: string;
   pendingCiphertext: string;
   expiresAt: string;
+  /** Hash of the cookie of the browser that started the flow, when the project binds flows. */
+  browserBindingHash: string | null;
 }
 
 export async function insertOAuthState(db: Executor, state: OAuthStateRecord, now: string): Promise<void> {
@@ -61,6 +63,7 @@ export async function insertOAuthState(db: Executor, state: OAuthStateRecord, no
       project_id: state.projectId,
       connected_account_id: state.connectedAccountId,
       pending_ciphertext: state.pendingCiphertext,
+      browser_binding_hash: state.browserBindingHash,
       expires_at: state.expiresAt,
       used_at: null,
       created_at: now,
@@ -87,6 +90,7 @@ export async function consumeOAuthState(db: Executor, stateHash: string, now: st
     projectId: row.project_id,
     connectedAccountId: row.connected_account_id,
     pendingCiphertext: row.pending_ciphertext,
+    browserBindingHash: row.browser_binding_hash,
     expiresAt: row.expires_at,
   };
 }

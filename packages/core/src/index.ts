@@ -10,6 +10,8 @@ export { parseEncryptionKey, loadOrCreateKeyFile, EncryptionKeyError, KEY_FILE_N
 export type { Database } from './storage/database-schema.js';
 export type { Executor } from './storage/executor.js';
 export { openSqliteDatabase } from './storage/sqlite-database.js';
+export { openPostgresDatabase, type PostgresOptions } from './storage/postgres-database.js';
+export { openDatabase, databaseKind, type DatabaseKind } from './storage/open-database.js';
 export { migrateToLatest, MigrationError } from './storage/migrate.js';
 export type { AuthScheme, ResolvedScheme, StartResult, StartInput, AuthorizeInput, AuthorizeResult, CompleteInput, RefreshInput, RevokeInput, OAuthClient, OutgoingRequest } from './schemes/auth-scheme.js';
 export { SchemeFailure, CredentialsRevoked } from './schemes/auth-scheme.js';

@@ -14,6 +14,8 @@ export interface IntegrationConfig {
   baseUrl?: string;
   issuer?: string;
   jwksUri?: string;
+  /** The server says it sends `iss` in authorization responses (RFC 9207 §3): its absence is then an attack. */
+  issParameterSupported?: boolean;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
   pkce?: boolean;
   scopeSeparator?: string;

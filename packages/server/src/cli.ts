@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type ConfigFlags } from './config.js';
+import { ConfigError, loadConfig, redactDatabaseUrl, type ConfigFlags } from './config.js';
 import { REDACT_PATHS } from './plugins/safe-logging.js';
 import { openRuntime } from './runtime.js';
 
@@ -26,7 +26,7 @@ program
     const lines = [
       '',
       `  authlink is running at ${config.publicUrl}`,
-      `  database: ${config.databaseUrl}   encryption key: ${runtime.keySource}`,
+      `  database: ${redactDatabaseUrl(config.databaseUrl)}   encryption key: ${runtime.keySource}`,
     ];
     if (created) {
       lines.push('', `  API key for project "default" (shown once, store it now):`, '', `    ${created.apiKey}`, '');

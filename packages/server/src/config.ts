@@ -4,8 +4,10 @@ export interface ServerConfig {
   port: number;
   host: string;
   dataDir: string;
-  /** `sqlite:PATH` (PostgreSQL arrives with the multi-process release). */
+  /** `sqlite:PATH` or `postgres://…`. */
   databaseUrl: string;
+  /** Connections per process to PostgreSQL. */
+  databasePoolSize: number;
   encryptionKey: string | undefined;
   publicUrl: string;
   apiKey: string | undefined;
@@ -40,11 +42,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Ser
   const host = flags.host ?? env.AUTHLINK_HOST ?? '127.0.0.1';
   const dataDir = resolve(flags.dataDir ?? env.AUTHLINK_DATA_DIR ?? '.authlink');
   const databaseUrl = flags.databaseUrl ?? env.AUTHLINK_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'authlink.db')}`;
-  if (!databaseUrl.startsWith('sqlite:')) {
-    if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-      throw new ConfigError('AUTHLINK_DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:PATH or leave it unset');
-    }
-    throw new ConfigError(`AUTHLINK_DATABASE_URL must be sqlite:PATH, got "${databaseUrl.replace(/\/\/[^@]*@/, '//***@')}"`);
+  const isPostgres = /^postgres(ql)?:\/\//.test(databaseUrl);
+  if (!databaseUrl.startsWith('sqlite:') && !isPostgres) {
+    throw new ConfigError(`AUTHLINK_DATABASE_URL must be sqlite:PATH or postgres://…, got "${redactDatabaseUrl(databaseUrl)}"`);
+  }
+  if (isPostgres && !env.AUTHLINK_ENCRYPTION_KEY) {
+    // Every process must decrypt what the others wrote: a key file per machine cannot do that.
+    throw new ConfigError('AUTHLINK_ENCRYPTION_KEY is required with PostgreSQL (all processes share it); generate one with: openssl rand -base64 32');
+  }
+  const poolSizeText = env.AUTHLINK_DATABASE_POOL_SIZE ?? '10';
+  const databasePoolSize = Number(poolSizeText);
+  if (!Number.isInteger(databasePoolSize) || databasePoolSize < 1 || databasePoolSize > 1000) {
+    throw new ConfigError(`AUTHLINK_DATABASE_POOL_SIZE must be an integer from 1 to 1000, got "${poolSizeText}"`);
   }
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const publicUrl = (flags.publicUrl ?? env.AUTHLINK_PUBLIC_URL ?? `http://${displayHost}:${port}`).replace(/\/+$/, '');
@@ -59,12 +68,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Ser
     host,
     dataDir,
     databaseUrl,
+    databasePoolSize,
     encryptionKey: env.AUTHLINK_ENCRYPTION_KEY || undefined,
     publicUrl,
     apiKey: env.AUTHLINK_API_KEY || undefined,
     adminKey: env.AUTHLINK_ADMIN_KEY || undefined,
     logLevel: env.AUTHLINK_LOG_LEVEL ?? 'info',
   };
+}
+
+/** For messages and logs: the password in a database URL is a secret. */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 export function sqlitePath(databaseUrl: string): string {

@@ -4,7 +4,7 @@ import {
   createAuthlinkServices,
   loadOrCreateKeyFile,
   migrateToLatest,
-  openSqliteDatabase,
+  openDatabase,
   parseEncryptionKey,
   type AuthlinkServices,
   type Clock,
@@ -56,7 +56,9 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     keySource = file.created ? 'key file (created now)' : 'key file';
   }
   const vault = new Vault(key);
-  const db = openSqliteDatabase(sqlitePath(config.databaseUrl));
+  const db = config.databaseUrl.startsWith('sqlite:')
+    ? openDatabase(`sqlite:${sqlitePath(config.databaseUrl)}`)
+    : openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>);
   } catch (error) {

@@ -9,6 +9,8 @@ export type ResolvedScheme = AuthSchemeDefinition & {
   baseUrl: string;
   issuer?: string;
   jwksUri?: string;
+  /** The server sends `iss` in authorization responses (RFC 9207 §3). */
+  issParameterSupported?: boolean;
   /** The integration's scopes: what schemes that mint tokens without a browser step ask for. */
   scopes?: string[];
 };

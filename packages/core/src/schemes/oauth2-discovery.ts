@@ -28,6 +28,7 @@ export async function discoverIssuer(issuer: string): Promise<IntegrationConfig>
         authorizationUrl: metadata.authorization_endpoint,
         tokenUrl: metadata.token_endpoint,
         pkce: metadata.code_challenge_methods_supported?.includes('S256') ?? false,
+        issParameterSupported: metadata.authorization_response_iss_parameter_supported === true,
       };
       if (metadata.revocation_endpoint) config.revocationUrl = metadata.revocation_endpoint;
       if (metadata.userinfo_endpoint) config.userinfoUrl = metadata.userinfo_endpoint;

@@ -23,7 +23,19 @@ function authorizationServer(scheme: ResolvedScheme, data: Readonly<Record<strin
     ...(scheme.revocationUrl && { revocation_endpoint: renderTemplate(scheme.revocationUrl, data, { encode: true }) }),
     ...(scheme.userinfoUrl && { userinfo_endpoint: renderTemplate(scheme.userinfoUrl, data, { encode: true }) }),
     ...(scheme.jwksUri && { jwks_uri: scheme.jwksUri }),
+    ...(scheme.issParameterSupported && { authorization_response_iss_parameter_supported: true }),
   };
+}
+
+/**
+ * RFC 9207 needs the real issuer. Without one (endpoint URLs given by hand) an `iss` the provider
+ * sends could only be compared with a stand-in and would fail every honest callback, so it is
+ * left out; with discovery, it is checked, and required when the server says it sends it.
+ */
+function callbackParameters(scheme: ResolvedScheme, callbackUrl: URL): URLSearchParams {
+  const params = new URLSearchParams(callbackUrl.search);
+  if (scheme.issuer === undefined) params.delete('iss');
+  return params;
 }
 
 function wantsOpenId(scopes: readonly string[]): boolean {
@@ -101,7 +113,7 @@ export const oauth2Scheme: AuthScheme = {
     const oauthClient: oauth.Client = { client_id: client.clientId };
     try {
       // Checks `state` and, when the server sends it or advertises it, `iss` (RFC 9207).
-      const params = oauth.validateAuthResponse(as, oauthClient, callbackUrl, state);
+      const params = oauth.validateAuthResponse(as, oauthClient, callbackParameters(scheme, callbackUrl), state);
       const response = await oauth.authorizationCodeGrantRequest(
         as,
         oauthClient,

@@ -15,6 +15,7 @@ export function resolveScheme(app: AppDefinition | undefined, authScheme: AuthSc
   if (config.userinfoUrl !== undefined) resolved.userinfoUrl = config.userinfoUrl;
   if (config.issuer !== undefined) resolved.issuer = config.issuer;
   if (config.jwksUri !== undefined) resolved.jwksUri = config.jwksUri;
+  if (config.issParameterSupported !== undefined) resolved.issParameterSupported = config.issParameterSupported;
   if (config.tokenEndpointAuthMethod !== undefined) resolved.tokenEndpointAuthMethod = config.tokenEndpointAuthMethod;
   if (config.pkce !== undefined) resolved.pkce = config.pkce;
   if (config.scopeSeparator !== undefined) resolved.scopeSeparator = config.scopeSeparator;

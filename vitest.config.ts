@@ -3,6 +3,23 @@ import { defineConfig } from 'vitest/config';
 
 const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
+/**
+ * Suites that go through storage end to end: they run twice, on SQLite and on PostgreSQL, so the
+ * two databases are held to one conformance bar.
+ */
+const STORAGE_SUITES = [
+  'packages/core/test/**/*.test.ts',
+  'packages/server/test/field-connection-flow.test.ts',
+  'packages/server/test/oauth-flow.test.ts',
+  'packages/server/test/refresh-lifecycle.test.ts',
+  'packages/server/test/tenant-isolation.test.ts',
+  'packages/server/test/security-settings.test.ts',
+  'packages/server/test/security-oauth-attacks.test.ts',
+  'packages/server/test/client-credentials.test.ts',
+  'packages/server/test/proxy.test.ts',
+  'packages/server/test/sdk.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; the build is for users.
@@ -13,9 +30,18 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'postgres', include: STORAGE_SUITES, env: { AUTHLINK_TEST_DATABASE: 'postgres' } },
+      },
+    ],
   },
 });

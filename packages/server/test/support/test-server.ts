@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,9 +8,14 @@ import type { Catalog, Clock, FlowTimings, RefreshPolicy } from '@authlink/core'
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, loadConfig, openRuntime, REDACT_PATHS, type Runtime } from '@authlink/server';
+import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../../../core/test/support/test-databases.js';
 
 export interface TestServer {
   url: string;
+  /** The database it runs on (`AUTHLINK_TEST_DATABASE=postgres` puts the suites on PostgreSQL). */
+  database: TestDatabase;
+  /** AUTHLINK_ENCRYPTION_KEY (PostgreSQL) or undefined (SQLite keeps a key file in dataDir). */
+  encryptionKey: string | undefined;
   app: FastifyInstance;
   runtime: Runtime;
   dataDir: string;
@@ -54,7 +60,23 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = options.sameDatabaseAs?.dataDir ?? mkdtempSync(join(tmpdir(), 'authlink-test-'));
   const port = await freePort();
   const apiKey = options.sameDatabaseAs?.apiKey ?? `test-key-${Math.random().toString(36).slice(2)}`;
-  const config = loadConfig({ AUTHLINK_DATA_DIR: dataDir, AUTHLINK_PORT: String(port), AUTHLINK_API_KEY: apiKey });
+  // SQLite lives in the data directory (shared by a second node through it); PostgreSQL is a
+  // database of its own, with the encryption key every node must share.
+  const shared = options.sameDatabaseAs;
+  const database = shared
+    ? shared.database.kind === 'postgres'
+      ? shared.database
+      : undefined
+    : testDatabaseKind() === 'postgres'
+      ? await createTestDatabase('postgres')
+      : undefined;
+  const encryptionKey = database ? (shared?.encryptionKey ?? randomBytes(32).toString('base64')) : undefined;
+  const config = loadConfig({
+    AUTHLINK_DATA_DIR: dataDir,
+    AUTHLINK_PORT: String(port),
+    AUTHLINK_API_KEY: apiKey,
+    ...(database && { AUTHLINK_DATABASE_URL: database.url, AUTHLINK_ENCRYPTION_KEY: encryptionKey }),
+  });
   let offsetMs = 0;
   const clock: Clock = () => new Date(Date.now() + offsetMs);
   const logs: string[] = [];
@@ -98,6 +120,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   return {
     url,
+    database: database ?? { kind: 'sqlite', url: config.databaseUrl, drop: async () => {} },
+    encryptionKey,
     app,
     runtime,
     dataDir,
@@ -110,7 +134,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     close: async () => {
       await app.close();
       await runtime.close();
-      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await database?.drop();
+      }
     },
   };
 }

@@ -18,6 +18,7 @@ const STORAGE_SUITES = [
   'packages/server/test/client-credentials.test.ts',
   'packages/server/test/proxy.test.ts',
   'packages/server/test/sdk.test.ts',
+  'packages/server/test/multi-process.test.ts',
 ];
 
 export default defineConfig({

@@ -13,6 +13,8 @@ export interface ServerConfig {
   apiKey: string | undefined;
   adminKey: string | undefined;
   logLevel: string;
+  /** How long a process may hold an account's refresh lease before another takes over (a crashed process). */
+  refreshLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -74,7 +76,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Ser
     apiKey: env.AUTHLINK_API_KEY || undefined,
     adminKey: env.AUTHLINK_ADMIN_KEY || undefined,
     logLevel: env.AUTHLINK_LOG_LEVEL ?? 'info',
+    refreshLeaseSeconds: positiveInteger(env, 'AUTHLINK_REFRESH_LEASE_SECONDS', 30),
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${text}"`);
+  return value;
 }
 
 /** For messages and logs: the password in a database URL is a secret. */

@@ -73,7 +73,7 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     ...(options.clock && { clock: options.clock }),
     ...(options.logger && { logger: options.logger }),
     ...(options.timings && { timings: options.timings }),
-    ...(options.refreshPolicy && { refreshPolicy: options.refreshPolicy }),
+    refreshPolicy: { leaseSeconds: config.refreshLeaseSeconds, ...options.refreshPolicy },
     ...(options.refreshSchedule && { refreshSchedule: options.refreshSchedule }),
   });
   if (options.backgroundRefresh) services.refreshScheduler.start();

@@ -2,17 +2,15 @@
  * The BUILT command line (`node packages/server/dist/cli.js`) as a child process: `serve` and
  * `projects create`, configured by environment, on temporary data directories.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
+import { CLI, REPO_ROOT, within } from './support/built-cli.js';
 import { freePort } from './support/test-server.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(REPO_ROOT, 'packages/server/dist/cli.js');
 /** Upper bound for a child to print its banner or to exit. */
 const WAIT_MS = 20_000;
 const API_KEY_PATTERN = /\balk_[A-Za-z0-9_-]+/;
@@ -56,18 +54,6 @@ function runCli(args: string[], env: Record<string, string>): CliRun {
   return run;
 }
 
-/** Rejects after `ms` with `what` in the message (so a stuck child fails the test, never hangs it). */
-async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function describeRun(run: CliRun): string {
   return `stdout=${JSON.stringify(run.stdout().slice(-2000))} stderr=${JSON.stringify(run.stderr().slice(-2000))}`;
@@ -125,16 +111,6 @@ async function stop(run: CliRun): Promise<number | string> {
   return exitCodeOf(run);
 }
 
-beforeAll(() => {
-  // The CLI under test is the build output: make it current.
-  try {
-    execFileSync('npx', ['tsc', '-b', 'packages/core', 'packages/sdk', 'packages/server'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 115_000 });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`the build failed, so the CLI cannot be tested:\n${String(stdout ?? '')}${String(stderr ?? '')}`.slice(0, 4000), { cause: error });
-  }
-  expect(existsSync(CLI)).toBe(true);
-}, 120_000);
 
 afterEach(async () => {
   const left = [...running];

@@ -4,18 +4,16 @@
  * burst, restarted on the same data directory, and every connection it had answered 201 for must
  * be there, ACTIVE, with credentials that decrypt to exactly the key that was sent.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CLI, REPO_ROOT, within } from './support/built-cli.js';
 import { freePort } from './support/test-server.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(REPO_ROOT, 'packages/server/dist/cli.js');
 const API_KEY = `crash-key-${randomBytes(12).toString('base64url')}`;
 const WAIT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -33,18 +31,6 @@ interface Child {
 const children = new Set<Child>();
 const tempDirs: string[] = [];
 
-/** Rejects after `ms` (so nothing here can hang the suite). */
-async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Starts `authlink serve` on `dataDir` and resolves once it answers /healthz. */
 async function serve(dataDir: string): Promise<Child> {
@@ -101,16 +87,6 @@ async function pool(count: number, limit: number, task: (i: number) => Promise<v
   );
 }
 
-beforeAll(() => {
-  // The server under test is the build output: make it current.
-  try {
-    execFileSync('npx', ['tsc', '-b', 'packages/core', 'packages/sdk', 'packages/server'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 115_000 });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`the build failed, so the CLI cannot be tested:\n${String(stdout ?? '')}${String(stderr ?? '')}`.slice(0, 4000), { cause: error });
-  }
-  expect(existsSync(CLI)).toBe(true);
-}, 120_000);
 
 afterEach(async () => {
   const left = [...children];

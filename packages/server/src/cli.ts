@@ -70,8 +70,48 @@ projects
     }
   });
 
+projects
+  .command('update')
+  .description("change a project's security settings (redirect allow-list, browser binding, confirmation URL)")
+  .requiredOption('--id <projectId>', 'project id (the bootstrap project is "default")')
+  .option('--allowed-redirect-url <url...>', 'origins or URL prefixes redirect URLs must fall under (replaces the list)')
+  .option('--any-redirect-url', 'clear the allow-list: any http(s) redirect URL')
+  .option('--require-same-browser <yes|no>', 'the OAuth callback must come from the browser that opened the link')
+  .option('--confirmation-url <url|none>', 'your endpoint that confirms users before ACTIVE')
+  .option('--json', 'print the settings as JSON')
+  .addOption(new Option('--data-dir <dir>', 'data directory').env('AUTHLINK_DATA_DIR'))
+  .addOption(new Option('--database-url <url>', 'sqlite:PATH or postgres://…').env('AUTHLINK_DATABASE_URL'))
+  .action(
+    async (options: {
+      id: string;
+      allowedRedirectUrl?: string[];
+      anyRedirectUrl?: boolean;
+      requireSameBrowser?: string;
+      confirmationUrl?: string;
+      json?: boolean;
+      dataDir?: string;
+      databaseUrl?: string;
+    }) => {
+      const runtime = await openRuntime(loadConfig(process.env, { dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+      try {
+        const settings = await runtime.services.projects.updateSettings(
+          options.id,
+          {
+            allowedRedirectUrls: options.anyRedirectUrl ? [] : options.allowedRedirectUrl,
+            requireSameBrowser: options.requireSameBrowser === undefined ? undefined : /^(yes|true|1)$/i.test(options.requireSameBrowser),
+            confirmationUrl: options.confirmationUrl === undefined ? undefined : options.confirmationUrl === 'none' ? null : options.confirmationUrl,
+          },
+          'cli',
+        );
+        process.stdout.write(options.json ? `${JSON.stringify(settings)}\n` : `${Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\n`);
+      } finally {
+        await runtime.close();
+      }
+    },
+  );
+
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const message = error instanceof ConfigError || (error instanceof Error && /CatalogError|EncryptionKeyError|MigrationError/.test(error.name)) ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error);
+  const message = error instanceof ConfigError || (error instanceof Error && /CatalogError|EncryptionKeyError|MigrationError|AuthlinkError/.test(error.name)) ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error);
   process.stderr.write(`authlink: ${message}\n`);
   process.exit(1);
 });

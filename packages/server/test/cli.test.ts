@@ -160,6 +160,23 @@ describe('authlink projects create', () => {
   });
 });
 
+describe('authlink projects update', () => {
+  it("sets a project's redirect allow-list and binding, and refuses a bad URL without changing anything", async () => {
+    const env = { AUTHLINK_DATA_DIR: tempDir(), AUTHLINK_API_KEY: 'update-test-key' };
+    const set = runCli(['projects', 'update', '--id', 'default', '--allowed-redirect-url', 'https://app.example/cb/', '--require-same-browser', 'yes', '--json'], env);
+    expect(await exitCodeOf(set), describeRun(set)).toBe(0);
+    expect(JSON.parse(set.stdout())).toMatchObject({ id: 'default', allowedRedirectUrls: ['https://app.example/cb/'], requireSameBrowser: true, confirmationUrl: null });
+
+    const bad = runCli(['projects', 'update', '--id', 'default', '--allowed-redirect-url', 'javascript:alert(1)', '--json'], env);
+    expect(await exitCodeOf(bad)).not.toBe(0);
+    expect(bad.stderr()).toMatch(/allowedRedirectUrls\/0/);
+
+    const read = runCli(['projects', 'update', '--id', 'default', '--json'], env);
+    expect(await exitCodeOf(read)).toBe(0);
+    expect(JSON.parse(read.stdout()).allowedRedirectUrls).toEqual(['https://app.example/cb/']);
+  });
+});
+
 describe('authlink serve', () => {
   it('prints its URL and a first API key, serves /healthz and the API, keeps a 0600 key file, and exits 0 on SIGTERM', async () => {
     const dataDir = join(tempDir(), 'nested', 'data'); // created by the server

@@ -26,15 +26,14 @@ import {
 } from '../storage/repositories/connected-account-repository.js';
 import { deleteEntityRow, ensureEntity, entityExists } from '../storage/repositories/entity-repository.js';
 import { insertIntegration, toIntegration } from '../storage/repositories/integration-repository.js';
+import { authorizedTarget, type AuthorizedTarget } from './authorized-target.js';
 import type { CredentialRefresher } from './credential-refresher.js';
+import { revokeAtProvider, type RevocationOutcome } from './token-revocation.js';
 import type { AuditActor, AuditDetail } from './audit-log.js';
 import type { AuthConfigInput } from './integration-service.js';
 import { assertRedirectAllowed } from './project-settings.js';
 import { validateRedirectUrl } from './redirect-url.js';
-import { resolveIntegrationScheme } from './scheme-resolution.js';
-import { appOf, clientOf, connectUrl, schemeModule, startScheme, type ServiceContext } from './service-context.js';
-import { MissingTemplateFieldError, renderTemplate } from '../catalog/template.js';
-import type { OutgoingRequest } from '../schemes/auth-scheme.js';
+import { connectUrl, startScheme, type ServiceContext } from './service-context.js';
 
 export interface InitiateInput {
   integrationId?: string | undefined;
@@ -52,25 +51,11 @@ export interface ReinitiateInput {
   data?: Record<string, string> | undefined;
 }
 
-/** Everything the proxy needs to call an app's API for an account, and nothing more. */
-export interface AuthorizedTarget {
-  connectedAccountId: string;
-  app: string;
-  /** The app's API base URL with the account's fields filled in (e.g. a Shopify shop). */
-  baseUrl: URL;
-  defaultHeaders: Readonly<Record<string, string>>;
-  /** Adds the account's credentials to a request the way the app definition says. */
-  applyCredentials(request: OutgoingRequest): void;
-}
-
 export interface CredentialsView {
   connectedAccountId: string;
   authScheme: AuthSchemeName;
   credentials: Credentials;
 }
-
-/** How revoking an account's tokens at the provider went when it was deleted. */
-export type RevocationOutcome = 'succeeded' | 'failed' | 'not_supported' | 'not_applicable';
 
 /** Fields only handed out when asked for (includeRefreshToken): they let the holder mint new access tokens. */
 const LONG_LIVED_SECRETS = ['refreshToken', 'idToken', 'serviceAccountJson'];
@@ -216,31 +201,7 @@ export class ConnectionService {
    * `forceRefresh` (after an upstream 401) the credentials are renewed first.
    */
   async authorizedTarget(projectId: string, id: string, options: { forceRefresh?: boolean } = {}): Promise<AuthorizedTarget> {
-    const { row, integration, scheme, credentials } = await this.#refresher.fresh(projectId, id, { force: options.forceRefresh === true });
-    const app = appOf(this.#ctx, integration.app);
-    const resolved = resolveIntegrationScheme(app, integration);
-    const data = JSON.parse(row.data) as Record<string, string>;
-    // Only schemes that sign each request need the client (the OAuth 1.0a consumer secret).
-    const client = scheme.signsEachRequest ? await clientOf(this.#ctx, integration) : undefined;
-    if (resolved.baseUrl === '') {
-      throw new AuthlinkError('NO_API_BASE_URL', `${integration.app} has no API base URL; set authConfig.baseUrl on integration ${integration.id}`);
-    }
-    let baseUrl: URL;
-    try {
-      baseUrl = new URL(renderTemplate(resolved.baseUrl, data, { encode: true }));
-    } catch (error) {
-      if (error instanceof MissingTemplateFieldError) {
-        throw new AuthlinkError('MISSING_FIELD', `the account has no ${error.field}, which the API base URL needs`, { cause: error });
-      }
-      throw new AuthlinkError('NO_API_BASE_URL', `the API base URL of ${integration.app} is not a URL`, { cause: error });
-    }
-    return {
-      connectedAccountId: id,
-      app: integration.app,
-      baseUrl,
-      defaultHeaders: app?.defaultHeaders ?? {},
-      applyCredentials: (request) => scheme.apply(credentials, resolved, data, request, client),
-    };
+    return authorizedTarget(this.#ctx, await this.#refresher.fresh(projectId, id, { force: options.forceRefresh === true }));
   }
 
   /**
@@ -295,31 +256,12 @@ export class ConnectionService {
   async delete(projectId: string, id: string, actor: AuditActor = 'system'): Promise<{ revocation: RevocationOutcome }> {
     const row = await findConnectedAccountRow(this.#ctx.db, projectId, id);
     if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
-    const revocation = await this.#revoke(projectId, row);
+    const revocation = await revokeAtProvider(this.#ctx, projectId, row);
     const deleted = await deleteConnectedAccountRow(this.#ctx.db, projectId, id);
     if (!deleted) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
     this.#ctx.logger.info({ projectId, connectedAccountId: id, revocation }, 'connected account deleted');
     this.#record(projectId, actor, 'connected_account.deleted', id, 'success', { app: row.app, revocation });
     return { revocation };
-  }
-
-  async #revoke(projectId: string, row: ConnectedAccountRow): Promise<RevocationOutcome> {
-    if (row.status === 'INITIATED' || row.status === 'FAILED' || row.credentials_ciphertext === null) return 'not_applicable';
-    const integration = await this.#ctx.integrations.get(projectId, row.integration_id);
-    const scheme = schemeModule(integration);
-    if (!scheme.revoke) return 'not_supported';
-    try {
-      const revoked = await scheme.revoke({
-        scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
-        client: await clientOf(this.#ctx, integration),
-        credentials: this.#ctx.secrets.openCredentials(row.id, row.credentials_ciphertext),
-        data: JSON.parse(row.data) as Record<string, string>,
-      });
-      return revoked ? 'succeeded' : 'not_supported';
-    } catch (error) {
-      this.#ctx.logger.warn({ projectId, connectedAccountId: row.id, err: error instanceof Error ? error.message : String(error) }, 'token revocation failed');
-      return 'failed';
-    }
   }
 
   async getEntity(projectId: string, entityId: string): Promise<{ id: string; connectedAccounts: ConnectedAccount[] }> {

@@ -19,6 +19,7 @@ const STORAGE_SUITES = [
   'packages/server/test/proxy.test.ts',
   'packages/server/test/sdk.test.ts',
   'packages/server/test/multi-process.test.ts',
+  'packages/server/test/key-rotation.test.ts',
 ];
 
 export default defineConfig({

@@ -27,6 +27,7 @@ export { IntegrationService, type AuthConfigInput, type CreateIntegrationInput, 
 export { ConnectionService, type InitiateInput, type ReinitiateInput, type CredentialsView } from './services/connection-service.js';
 export type { AuthorizedTarget } from './services/authorized-target.js';
 export type { RevocationOutcome } from './services/token-revocation.js';
+export { KeyRotation, keyIdOfCiphertext, type KeyStatus, type RotationProgress } from './services/key-rotation.js';
 export { ConnectFlowService, type ConnectForm, type ConnectLinkOutcome, type FlowEnd, type RedirectOutcome } from './services/connect-flow-service.js';
 export { CredentialRefresher, DEFAULT_REFRESH_POLICY, type RefreshPolicy, type FreshCredentials } from './services/credential-refresher.js';
 export { RefreshScheduler, DEFAULT_REFRESH_SCHEDULE, type RefreshSchedulerOptions } from './services/refresh-scheduler.js';

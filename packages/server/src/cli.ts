@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { KeyRotation } from '@authlink/core';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
@@ -109,6 +110,57 @@ projects
       }
     },
   );
+
+const keys = program.command('keys').description('encryption keys: status and online rotation');
+const databaseOptions = (command: Command) =>
+  command
+    .addOption(new Option('--data-dir <dir>', 'data directory').env('AUTHLINK_DATA_DIR'))
+    .addOption(new Option('--database-url <url>', 'sqlite:PATH or postgres://…').env('AUTHLINK_DATABASE_URL'));
+
+databaseOptions(keys.command('status').description('how many ciphertexts each key still holds'))
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean; dataDir?: string; databaseUrl?: string }) => {
+    const runtime = await openRuntime(loadConfig(process.env, { dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+    try {
+      const status = await new KeyRotation(runtime.db, runtime.vault).status();
+      if (options.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+      else {
+        const lines = Object.entries(status.ciphertextsByKey).map(([keyId, n]) => `  ${keyId}${keyId === status.currentKeyId ? ' (current)' : ''}: ${n}`);
+        process.stdout.write(`current key: ${status.currentKeyId}\n${lines.join('\n') || '  (no ciphertexts)'}\n`);
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
+databaseOptions(keys.command('rotate').description('re-encrypt every secret with AUTHLINK_ENCRYPTION_KEY (old keys in AUTHLINK_PREVIOUS_ENCRYPTION_KEYS)'))
+  .option('--batch-size <n>', 'rows per batch', '200')
+  .action(async (options: { batchSize: string; dataDir?: string; databaseUrl?: string }) => {
+    const runtime = await openRuntime(loadConfig(process.env, { dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+    try {
+      const rotation = new KeyRotation(runtime.db, runtime.vault);
+      const { rewritten } = await rotation.rotate({
+        batchSize: Number(options.batchSize),
+        onProgress: ({ done, total }) => process.stderr.write(`\r${progressBar(done, total)}`),
+      });
+      const after = await rotation.status();
+      const left = Object.entries(after.ciphertextsByKey).filter(([keyId]) => keyId !== after.currentKeyId);
+      process.stderr.write('\n');
+      process.stdout.write(
+        `re-encrypted ${rewritten} secret(s) with key ${after.currentKeyId}; ` +
+          (left.length === 0 ? 'no ciphertext uses an older key: it can be removed from AUTHLINK_PREVIOUS_ENCRYPTION_KEYS\n' : `still under older keys: ${left.map(([k, n]) => `${k}=${n}`).join(', ')}\n`),
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+function progressBar(done: number, total: number): string {
+  const width = 30;
+  const share = total === 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof ConfigError || (error instanceof Error && /CatalogError|EncryptionKeyError|MigrationError|AuthlinkError/.test(error.name)) ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error);

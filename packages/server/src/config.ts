@@ -9,6 +9,8 @@ export interface ServerConfig {
   /** Connections per process to PostgreSQL. */
   databasePoolSize: number;
   encryptionKey: string | undefined;
+  /** Keys that may still decrypt (during a rotation), comma-separated base64 in the environment. */
+  previousEncryptionKeys: string[];
   publicUrl: string;
   apiKey: string | undefined;
   adminKey: string | undefined;
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Ser
     databaseUrl,
     databasePoolSize,
     encryptionKey: env.AUTHLINK_ENCRYPTION_KEY || undefined,
+    previousEncryptionKeys: (env.AUTHLINK_PREVIOUS_ENCRYPTION_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     publicUrl,
     apiKey: env.AUTHLINK_API_KEY || undefined,
     adminKey: env.AUTHLINK_ADMIN_KEY || undefined,

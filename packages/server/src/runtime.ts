@@ -55,7 +55,10 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     key = file.key;
     keySource = file.created ? 'key file (created now)' : 'key file';
   }
-  const vault = new Vault(key);
+  const vault = new Vault(
+    key,
+    config.previousEncryptionKeys.map((text, i) => parseEncryptionKey(text, `AUTHLINK_PREVIOUS_ENCRYPTION_KEYS[${i}]`)),
+  );
   const db = config.databaseUrl.startsWith('sqlite:')
     ? openDatabase(`sqlite:${sqlitePath(config.databaseUrl)}`)
     : openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });

@@ -49,6 +49,8 @@ export interface TestServerOptions {
   logLevel?: string;
   /** Share another server's database (a second node of the same service). */
   sameDatabaseAs?: TestServer;
+  /** Encryption keys (base64): the current one and those that may still decrypt. */
+  keys?: { current: string; previous?: string[] };
   /** Defaults are high so that suites sending many requests from 127.0.0.1 are not limited. */
   rateLimits?: { browserPerMinute?: number; failedKeysPerMinute?: number };
   /** Apps to serve instead of the shipped catalog (e.g. apps whose endpoints are local test peers). */
@@ -70,12 +72,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     : testDatabaseKind() === 'postgres'
       ? await createTestDatabase('postgres')
       : undefined;
-  const encryptionKey = database ? (shared?.encryptionKey ?? randomBytes(32).toString('base64')) : undefined;
+  const encryptionKey = options.keys?.current ?? (database ? (shared?.encryptionKey ?? randomBytes(32).toString('base64')) : undefined);
   const config = loadConfig({
     AUTHLINK_DATA_DIR: dataDir,
     AUTHLINK_PORT: String(port),
     AUTHLINK_API_KEY: apiKey,
-    ...(database && { AUTHLINK_DATABASE_URL: database.url, AUTHLINK_ENCRYPTION_KEY: encryptionKey }),
+    ...(database && { AUTHLINK_DATABASE_URL: database.url }),
+    ...(encryptionKey !== undefined && { AUTHLINK_ENCRYPTION_KEY: encryptionKey }),
+    ...(options.keys?.previous && { AUTHLINK_PREVIOUS_ENCRYPTION_KEYS: options.keys.previous.join(',') }),
   });
   let offsetMs = 0;
   const clock: Clock = () => new Date(Date.now() + offsetMs);

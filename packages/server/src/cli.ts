@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { KeyRotation } from '@authlink/core';
+import { Catalog, KeyRotation, searchApps, type AuthSchemeName } from '@authlink/core';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
@@ -110,6 +110,29 @@ projects
       }
     },
   );
+
+const apps = program.command('apps').description('the app catalog');
+apps
+  .command('list')
+  .description('list catalog apps')
+  .option('--search <words>', 'words matched against key, name, description and categories')
+  .option('--category <category>', 'only apps in this category')
+  .option('--auth-scheme <scheme>', 'only apps supporting this auth scheme')
+  .option('--json', 'print JSON')
+  .action((options: { search?: string; category?: string; authScheme?: string; json?: boolean }) => {
+    const found = searchApps(Catalog.load().list(), { search: options.search, category: options.category, authScheme: options.authScheme as AuthSchemeName | undefined });
+    if (options.json) process.stdout.write(`${JSON.stringify(found.map((app) => ({ key: app.key, name: app.name, authSchemes: app.authSchemes.map((s) => s.scheme), categories: app.categories })))}\n`);
+    else process.stdout.write(`${found.map((app) => `${app.key.padEnd(22)} ${app.name.padEnd(28)} ${app.authSchemes.map((s) => s.scheme).join(', ')}`).join('\n')}\n${found.length} app(s)\n`);
+  });
+apps
+  .command('show')
+  .description('show one app as JSON')
+  .argument('<key>', 'app key, e.g. github')
+  .action((key: string) => {
+    const app = Catalog.load().get(key);
+    if (!app) throw new ConfigError(`no app ${key} in the catalog; try: authlink apps list --search ${key}`);
+    process.stdout.write(`${JSON.stringify(app, null, 2)}\n`);
+  });
 
 const keys = program.command('keys').description('encryption keys: status and online rotation');
 const databaseOptions = (command: Command) =>

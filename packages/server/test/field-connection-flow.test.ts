@@ -145,4 +145,14 @@ describe('API key, basic, bearer and no-auth connections', () => {
     expect((await server.api('GET', '/api/v1/entities/leaving-user')).status).toBe(404);
     expect((await server.api('GET', '/api/v1/connected-accounts?entityId=leaving-user')).body.items).toEqual([]);
   });
+
+  it('searches the catalog by words, category and auth scheme', async () => {
+    const google = await server.api('GET', '/api/v1/apps?search=google&authScheme=OAUTH2&limit=200');
+    expect(google.status).toBe(200);
+    expect(google.body.items.length).toBeGreaterThan(3);
+    expect(google.body.items.every((a: { key: string; authSchemes: Array<{ scheme: string }> }) => a.authSchemes.some((s) => s.scheme === 'OAUTH2'))).toBe(true);
+    const payments = await server.api('GET', '/api/v1/apps?category=payments&limit=200');
+    expect(payments.body.items.map((a: { key: string }) => a.key)).toContain('stripe');
+    expect((await server.api('GET', '/api/v1/apps?authScheme=SAML')).status).toBe(400);
+  });
 });

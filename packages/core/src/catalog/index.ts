@@ -22,3 +22,4 @@ export type {
 export { Catalog, CatalogError, DEFAULT_CATALOG_DIR, defaultAuthScheme } from './catalog.js';
 export { MissingTemplateFieldError, renderTemplate, templateFields } from './template.js';
 export type { RenderTemplateOptions } from './template.js';
+export { searchApps, type AppQuery } from './app-search.js';

@@ -1,7 +1,7 @@
-import { AuthlinkError, type AppDefinition } from '@authlink/core';
+import { AuthlinkError, searchApps, type AppDefinition } from '@authlink/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppKeySchema, ErrorResponses, PageQuerySchema, pageOf } from '../schemas/common.js';
+import { AppKeySchema, AuthSchemeSchema, ErrorResponses, PageQuerySchema, pageOf } from '../schemas/common.js';
 import { AppSchema } from '../schemas/resources.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -24,13 +24,21 @@ export const appRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ser
       schema: {
         tags: ['apps'],
         summary: 'List the apps in the catalog',
-        querystring: Type.Object({ ...PageQuerySchema }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            search: Type.Optional(Type.String({ maxLength: 200, description: 'Words matched against key, name, description and categories.' })),
+            category: Type.Optional(Type.String({ maxLength: 64 })),
+            authScheme: Type.Optional(AuthSchemeSchema),
+            ...PageQuerySchema,
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: pageOf(AppSchema), ...ErrorResponses },
       },
     },
     async (request) => {
       const limit = request.query.limit ?? 50;
-      const all = services.catalog.list();
+      const all = searchApps(services.catalog.list(), request.query);
       const cursor = request.query.cursor === undefined ? undefined : Buffer.from(request.query.cursor, 'base64url').toString('utf8');
       const start = cursor === undefined ? 0 : all.findIndex((a) => a.key > cursor);
       const items = start < 0 ? [] : all.slice(start, start + limit);

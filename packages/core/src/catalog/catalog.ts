@@ -260,7 +260,7 @@ function checkScheme(
       if (!fieldNames.has(name)) fail(path, `placeholder {${name}} is not a field of this scheme`);
     }
   };
-  for (const key of ['authorizationUrl', 'tokenUrl', 'requestTokenUrl', 'revocationUrl', 'userinfoUrl'] as const) {
+  for (const key of ['authorizationUrl', 'tokenUrl', 'requestTokenUrl', 'revocationUrl', 'userinfoUrl', 'issuer'] as const) {
     const template = scheme[key];
     if (template !== undefined) checkFieldTemplate(`${at}/${key}`, template);
   }

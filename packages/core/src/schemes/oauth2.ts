@@ -17,7 +17,7 @@ function authorizationServer(scheme: ResolvedScheme, data: Readonly<Record<strin
   return {
     // Without discovery there is no issuer to compare against; the token endpoint's origin
     // stands in so that nothing ever compares equal by accident.
-    issuer: scheme.issuer ?? new URL(tokenUrl).origin,
+    issuer: scheme.issuer === undefined ? new URL(tokenUrl).origin : renderTemplate(scheme.issuer, data, { encode: true }),
     authorization_endpoint: renderTemplate(scheme.authorizationUrl, data, { encode: true }),
     token_endpoint: tokenUrl,
     ...(scheme.revocationUrl && { revocation_endpoint: renderTemplate(scheme.revocationUrl, data, { encode: true }) }),

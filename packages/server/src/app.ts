@@ -54,6 +54,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   registerProblemDetails(app);
   app.addHook('onSend', securityHeaders);
+  // On shutdown, answers still in flight close their connection: a keep-alive socket that goes
+  // idle after close() began would otherwise hold the process until its keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addSchema(ProblemSchema);
   await app.register(formBody, { bodyLimit: 64 * 1024 });
   await app.register(swagger, {

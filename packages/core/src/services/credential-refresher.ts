@@ -6,7 +6,7 @@ import type { Credentials, Integration } from '../model.js';
 import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/auth-scheme.js';
 import type { ConnectedAccountRow } from '../storage/database-schema.js';
 import { findConnectedAccountRow } from '../storage/repositories/connected-account-repository.js';
-import { acquireRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
+import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
 import { appOf, clientOf, schemeModule, type ServiceContext } from './service-context.js';
@@ -126,6 +126,14 @@ export class CredentialRefresher {
     throw new AuthlinkError('PROVIDER_ERROR', 'timed out waiting for another process to refresh the credentials');
   }
 
+  async #extendLease(accountId: string): Promise<boolean> {
+    try {
+      return await extendRefreshLease(this.#ctx.db, accountId, this.#owner, addSeconds(this.#ctx.clock(), this.#policy.leaseSeconds).toISOString());
+    } catch {
+      return false;
+    }
+  }
+
   async #refreshHoldingLease(projectId: string, accountId: string, version: number, force: boolean): Promise<void> {
     // Re-read under the lease: another process may have refreshed between our read and the lease.
     const current = await this.#load(projectId, accountId).catch(async (error: unknown) => {
@@ -149,51 +157,64 @@ export class CredentialRefresher {
       data: JSON.parse(row.data) as Record<string, string>,
     };
     let lastFailure: SchemeFailure | undefined;
-    for (let attempt = 0; attempt < this.#policy.attempts; attempt += 1) {
-      if (attempt > 0) await sleep(Math.random() * this.#policy.retryBaseMs * 2 ** (attempt - 1));
-      try {
-        const credentials = await refresh.call(scheme, { ...input, now: this.#ctx.clock() });
-        const now = this.#ctx.clock();
-        const times = credentialTimes(credentials, now);
-        const written = await writeRefreshedCredentials(this.#ctx.db, accountId, this.#owner, version, {
-          credentials_ciphertext: this.#ctx.secrets.sealCredentials(accountId, credentials),
-          credentials_obtained_at: times.obtainedAt,
-          access_expires_at: times.expiresAt,
-          status_reason: null,
-          updated_at: now.toISOString(),
-        });
-        if (!written) this.#ctx.logger.warn({ projectId, connectedAccountId: accountId }, 'refresh result discarded: the lease was lost');
-        else {
-          this.#ctx.logger.info({ projectId, connectedAccountId: accountId, app: row.app }, 'credentials refreshed');
-          this.#ctx.audit.record({ projectId, actor: 'system', action: 'credentials.refreshed', targetType: 'connected_account', targetId: accountId, outcome: 'success', detail: { app: row.app } });
-        }
-        return;
-      } catch (error) {
-        if (error instanceof CredentialsRevoked) {
-          await releaseRefreshLease(this.#ctx.db, accountId, this.#owner, {
-            status: 'EXPIRED',
-            status_reason: `refresh failed: ${error.reason}`,
-            updated_at: this.#ctx.clock().toISOString(),
-          });
-          this.#ctx.logger.warn({ projectId, connectedAccountId: accountId, app: row.app, reason: error.reason }, 'credentials revoked: account EXPIRED');
-          this.#ctx.audit.record({
-            projectId,
-            actor: 'system',
-            action: 'connected_account.status_changed',
-            targetType: 'connected_account',
-            targetId: accountId,
-            outcome: 'failure',
-            detail: { from: 'ACTIVE', to: 'EXPIRED', reason: error.reason },
-          });
+    // A live holder keeps its lease however slow the provider is: only a dead process's lease
+    // runs out. Without this, a slow refresh would be repeated by another process with the same
+    // rotating refresh token, and the provider would revoke the grant.
+    const heartbeat = setInterval(() => void this.#extendLease(accountId), (this.#policy.leaseSeconds * 1000) / 3);
+    try {
+      for (let attempt = 0; attempt < this.#policy.attempts; attempt += 1) {
+        if (attempt > 0) await sleep(Math.random() * this.#policy.retryBaseMs * 2 ** (attempt - 1));
+        // Never present the refresh token without holding the lease.
+        if (!(await this.#extendLease(accountId))) {
+          this.#ctx.logger.warn({ projectId, connectedAccountId: accountId }, 'refresh abandoned: the lease was lost');
           return;
         }
-        if (!(error instanceof SchemeFailure)) {
-          await releaseRefreshLease(this.#ctx.db, accountId, this.#owner);
-          throw error;
+        try {
+          const credentials = await refresh.call(scheme, { ...input, now: this.#ctx.clock() });
+          const now = this.#ctx.clock();
+          const times = credentialTimes(credentials, now);
+          const written = await writeRefreshedCredentials(this.#ctx.db, accountId, this.#owner, version, {
+            credentials_ciphertext: this.#ctx.secrets.sealCredentials(accountId, credentials),
+            credentials_obtained_at: times.obtainedAt,
+            access_expires_at: times.expiresAt,
+            status_reason: null,
+            updated_at: now.toISOString(),
+          });
+          if (!written) this.#ctx.logger.warn({ projectId, connectedAccountId: accountId }, 'refresh result discarded: the lease was lost');
+          else {
+            this.#ctx.logger.info({ projectId, connectedAccountId: accountId, app: row.app }, 'credentials refreshed');
+            this.#ctx.audit.record({ projectId, actor: 'system', action: 'credentials.refreshed', targetType: 'connected_account', targetId: accountId, outcome: 'success', detail: { app: row.app } });
+          }
+          return;
+        } catch (error) {
+          if (error instanceof CredentialsRevoked) {
+            await releaseRefreshLease(this.#ctx.db, accountId, this.#owner, {
+              status: 'EXPIRED',
+              status_reason: `refresh failed: ${error.reason}`,
+              updated_at: this.#ctx.clock().toISOString(),
+            });
+            this.#ctx.logger.warn({ projectId, connectedAccountId: accountId, app: row.app, reason: error.reason }, 'credentials revoked: account EXPIRED');
+            this.#ctx.audit.record({
+              projectId,
+              actor: 'system',
+              action: 'connected_account.status_changed',
+              targetType: 'connected_account',
+              targetId: accountId,
+              outcome: 'failure',
+              detail: { from: 'ACTIVE', to: 'EXPIRED', reason: error.reason },
+            });
+            return;
+          }
+          if (!(error instanceof SchemeFailure)) {
+            await releaseRefreshLease(this.#ctx.db, accountId, this.#owner);
+            throw error;
+          }
+          lastFailure = error;
+          if (!error.transient) break;
         }
-        lastFailure = error;
-        if (!error.transient) break;
       }
+    } finally {
+      clearInterval(heartbeat);
     }
     const failures = row.refresh_failures + 1;
     const coolDown = Math.min(this.#policy.coolDownMaxSeconds, this.#policy.coolDownBaseSeconds * 2 ** (failures - 1));

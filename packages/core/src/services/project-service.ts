@@ -1,7 +1,7 @@
 import { hashToken, newId, randomToken } from '../ids.js';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../storage/executor.js';
-import { apiKeyHashExists, findApiKeyByHash, findProject, insertApiKey, insertProject } from '../storage/repositories/project-repository.js';
+import { apiKeyHashExists, findApiKeyByHash, insertApiKey, insertProject, insertProjectIfAbsent } from '../storage/repositories/project-repository.js';
 import type { AuditActor, AuditLog } from './audit-log.js';
 import { readProjectSettings, writeProjectSettings, type ProjectSettings, type ProjectSettingsUpdate } from './project-settings.js';
 
@@ -49,10 +49,9 @@ export class ProjectService {
   /** Makes sure the project `default` exists and opens with exactly `apiKey` (AUTHLINK_API_KEY). */
   async ensureBootstrapKey(apiKey: string): Promise<void> {
     const now = this.#clock();
+    // Idempotent and race-free: several processes may start at once on one database.
     await this.#db.transaction().execute(async (trx) => {
-      if (!(await findProject(trx, BOOTSTRAP_PROJECT_ID))) {
-        await insertProject(trx, { id: BOOTSTRAP_PROJECT_ID, name: 'default', created_at: now.toISOString() });
-      }
+      await insertProjectIfAbsent(trx, { id: BOOTSTRAP_PROJECT_ID, name: 'default', created_at: now.toISOString() });
       if (!(await apiKeyHashExists(trx, BOOTSTRAP_PROJECT_ID, hashToken(apiKey)))) {
         await this.#addKey(trx, BOOTSTRAP_PROJECT_ID, apiKey, now);
       }
@@ -66,7 +65,8 @@ export class ProjectService {
       const any = await trx.selectFrom('projects').select('id').limit(1).executeTakeFirst();
       if (any) return undefined;
       const apiKey = `${API_KEY_PREFIX}${randomToken(32)}`;
-      await insertProject(trx, { id: BOOTSTRAP_PROJECT_ID, name: 'default', created_at: now.toISOString() });
+      // Another process starting at the same moment may win: it prints the key, this one does not.
+      if (!(await insertProjectIfAbsent(trx, { id: BOOTSTRAP_PROJECT_ID, name: 'default', created_at: now.toISOString() }))) return undefined;
       await this.#addKey(trx, BOOTSTRAP_PROJECT_ID, apiKey, now);
       return { projectId: BOOTSTRAP_PROJECT_ID, apiKey };
     });
@@ -111,13 +111,13 @@ export class ProjectService {
 
   async #addKey(db: Executor, projectId: string, apiKey: string, now: Date): Promise<void> {
     const id = newId('key', now);
-    this.#audit.record({ projectId, actor: 'cli', action: 'api_key.created', targetType: 'api_key', targetId: id, outcome: 'success' });
-    await insertApiKey(db, {
+    const inserted = await insertApiKey(db, {
       id,
       projectId,
       keyHash: hashToken(apiKey),
       keyPrefix: apiKey.slice(0, API_KEY_PREFIX.length + 4),
       createdAt: now.toISOString(),
     });
+    if (inserted) this.#audit.record({ projectId, actor: 'cli', action: 'api_key.created', targetType: 'api_key', targetId: id, outcome: 'success' });
   }
 }

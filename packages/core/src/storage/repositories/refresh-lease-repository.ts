@@ -17,6 +17,17 @@ export async function acquireRefreshLease(db: Executor, accountId: string, owner
   return row?.credentials_version;
 }
 
+/** Keeps a held lease alive while a slow refresh runs; false when the lease was lost. */
+export async function extendRefreshLease(db: Executor, accountId: string, owner: string, until: string): Promise<boolean> {
+  const result = await db
+    .updateTable('connected_accounts')
+    .set({ refresh_lease_expires_at: until })
+    .where('id', '=', accountId)
+    .where('refresh_lease_owner', '=', owner)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 /**
  * Writes refreshed credentials only if the writer still holds the lease and nothing was written
  * since it read version `version` (fencing): a late holder's result is dropped, never written

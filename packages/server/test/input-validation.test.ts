@@ -1,26 +1,14 @@
 import { ERROR_CODES } from '@authlink/core';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, startTestServer, type TestServer } from './support/test-server.js';
+import { snapshot } from './support/database-snapshot.js';
 
 /**
  * Whatever a caller sends, the answer is a 2xx, or a 4xx RFC 9457 problem with a stable code that
  * changed nothing; never a 5xx.
  */
 
-const TABLES = ['projects', 'api_keys', 'integrations', 'entities', 'connected_accounts', 'connected_account_labels', 'connect_links', 'oauth_states'] as const;
-
-type Snapshot = Record<(typeof TABLES)[number], string[]>;
-
-async function snapshot(server: TestServer): Promise<Snapshot> {
-  const result = {} as Snapshot;
-  for (const table of TABLES) {
-    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(server.runtime.db);
-    result[table] = rows.map((row) => JSON.stringify(row)).sort();
-  }
-  return result;
-}
 
 /** The stable client-error codes (error-codes.ts): a 4xx problem's code must be one of them. */
 const KNOWN_CODES = new Set(Object.entries(ERROR_CODES).filter(([, entry]) => entry.status < 500).map(([code]) => code));

@@ -1,24 +1,12 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, startTestServer, type TestServer } from './support/test-server.js';
+import { snapshot, STATE_TABLES } from './support/database-snapshot.js';
 
 /**
  * Project B holds a valid key but must see nothing of project A: every id route answers 404 with
  * a problem, every list is empty, no answer carries a byte of A's data, and nothing changes.
  */
 
-const TABLES = ['projects', 'api_keys', 'integrations', 'entities', 'connected_accounts', 'connected_account_labels', 'connect_links', 'oauth_states'] as const;
-
-type Snapshot = Record<(typeof TABLES)[number], unknown[]>;
-
-async function snapshot(server: TestServer): Promise<Snapshot> {
-  const result = {} as Snapshot;
-  for (const table of TABLES) {
-    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(server.runtime.db);
-    result[table] = rows.map((row) => JSON.stringify(row)).sort();
-  }
-  return result;
-}
 
 interface RawAnswer {
   status: number;
@@ -159,7 +147,7 @@ describe('tenant isolation', () => {
 
   it('sets up project A with a row in every table', async () => {
     const before = await snapshot(server);
-    for (const table of TABLES) expect(before[table].length, table).toBeGreaterThan(0);
+    for (const table of STATE_TABLES) expect(before[table].length, table).toBeGreaterThan(0);
     // Project A sees its own objects: the ids used below are real.
     expect((await server.api('GET', `/api/v1/connected-accounts/${a.activeAccountId}`)).status).toBe(200);
     expect((await server.api('GET', `/api/v1/connected-accounts/${a.oauthAccountId}`)).body.status).toBe('INITIATED');

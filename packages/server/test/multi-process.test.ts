@@ -4,7 +4,7 @@
  * each request goes to whichever process the test picks. A, B, C use the default refresh lease;
  * D and E use a 3-second one (AUTHLINK_REFRESH_LEASE_SECONDS=3) for the lease hand-over tests.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { loadConfig, openRuntime } from '@authlink/server';
 import pg from 'pg';
 import { Agent, request } from 'undici';
@@ -24,6 +25,7 @@ import { TEST_CLIENT } from './support/oauth-connection.js';
 import { randomAccountId, startOidcPeer, type OidcPeer } from './support/oidc-peer.js';
 import { freePort } from './support/test-server.js';
 
+const execFileAsync = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO_ROOT, 'packages/server/dist/cli.js');
 const API_KEY = `mp-key-${randomBytes(12).toString('base64url')}`;
@@ -382,6 +384,45 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('several authlink serve proce
     expect(refreshes().every((r) => r.ok)).toBe(true);
     expect(peer.serverErrors).toEqual([]);
   }, 60_000);
+
+  it('rotates the encryption key while two processes serve reads: 0 failed reads, then the old key can go', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const created = await api(A, 'POST', '/api/v1/connected-accounts', { app: 'rotation-app', authScheme: 'API_KEY', entityId: `rot-${i}`, data: { apiKey: `sk-rot-${i}` } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      ids.push(created.body.connectedAccountId as string);
+    }
+    const newKey = randomBytes(32).toString('base64');
+    const rotatedEnv = { ...env, AUTHLINK_ENCRYPTION_KEY: newKey, AUTHLINK_PREVIOUS_ENCRYPTION_KEYS: env.AUTHLINK_ENCRYPTION_KEY! };
+    const [portF, portG, portH] = [await freePort(), await freePort(), await freePort()];
+    const [F, G] = await Promise.all([serve('F', portF!, rotatedEnv), serve('G', portG!, rotatedEnv)]);
+
+    let reads = 0;
+    let failed = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const answers = await Promise.all(ids.map((id, i) => api(i % 2 === 0 ? F : G, 'GET', `/api/v1/connected-accounts/${id}/credentials`)));
+        reads += answers.length;
+        failed += answers.filter((answer) => answer.status !== 200).length;
+      }
+    })();
+    const cli = (args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...rotatedEnv }, timeout: 60_000 });
+    const rotated = await cli(['keys', 'rotate', '--batch-size', '5']);
+    running = false;
+    await load;
+    console.log(`multi-process key rotation: ${reads} reads on 2 processes during rotation, ${failed} failed; ${rotated.stdout.trim()}`);
+    expect(failed).toBe(0);
+    expect(reads).toBeGreaterThan(0);
+    const status = JSON.parse((await cli(['keys', 'status', '--json'])).stdout) as { currentKeyId: string; ciphertextsByKey: Record<string, number> };
+    expect(Object.keys(status.ciphertextsByKey)).toEqual([status.currentKeyId]);
+
+    // A process that no longer has the old key reads every secret.
+    const H = await serve('H', portH!, { ...env, AUTHLINK_ENCRYPTION_KEY: newKey });
+    const answers = await Promise.all(ids.map((id) => api(H, 'GET', `/api/v1/connected-accounts/${id}/credentials`)));
+    expect(answers.map((answer) => answer.body.credentials?.apiKey)).toEqual(ids.map((_, i) => `sk-rot-${i}`));
+    for (const node of [F, G, H]) node.child.kill('SIGTERM');
+  }, 120_000);
 
   it('starts processes together on a fresh database', async () => {
     const fresh = await createTestDatabase('postgres');

@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { CLI, REPO_ROOT, within } from './support/built-cli.js';
 import { freePort } from './support/test-server.js';
+import { readAnswer } from './support/http-answer.js';
 
 /** Upper bound for a child to print its banner or to exit. */
 const WAIT_MS = 20_000;
@@ -96,14 +97,8 @@ function banner(run: CliRun): string {
 
 async function get(url: string, apiKey?: string): Promise<{ status: number; body: any }> {
   const response = await fetch(url, { headers: apiKey === undefined ? {} : { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body };
+  const { status, body } = await readAnswer(response);
+  return { status, body };
 }
 
 async function stop(run: CliRun): Promise<number | string> {

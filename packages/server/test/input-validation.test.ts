@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, startTestServer, type TestServer } from './support/test-server.js';
 import { snapshot } from './support/database-snapshot.js';
+import { readAnswer } from './support/http-answer.js';
 
 /**
  * Whatever a caller sends, the answer is a 2xx, or a 4xx RFC 9457 problem with a stable code that
@@ -37,14 +38,7 @@ async function send(server: TestServer, method: string, path: string, options: S
   if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   else if (options.contentType !== undefined) headers['content-type'] = options.contentType;
   const response = await fetch(`${server.url}${path}`, { method, headers, body: payload, redirect: 'manual' });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text === '' ? null : JSON.parse(text);
-  } catch {
-    // Not JSON.
-  }
-  return { status: response.status, text, body, headers: response.headers };
+  return readAnswer(response);
 }
 
 function expectProblem(answer: Answer, status: number, code: string, where: string): void {

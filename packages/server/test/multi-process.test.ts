@@ -4,7 +4,7 @@
  * each request goes to whichever process the test picks. A, B, C use the default refresh lease;
  * D and E use a 3-second one (AUTHLINK_REFRESH_LEASE_SECONDS=3) for the lease hand-over tests.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +13,6 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig, openRuntime } from '@authlink/server';
 import pg from 'pg';
@@ -23,11 +22,10 @@ import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../../c
 import { authorizeAtOidcPeer, BrowserClient } from './support/browser-client.js';
 import { TEST_CLIENT } from './support/oauth-connection.js';
 import { randomAccountId, startOidcPeer, type OidcPeer } from './support/oidc-peer.js';
+import { CLI, REPO_ROOT, within } from './support/built-cli.js';
 import { freePort } from './support/test-server.js';
 
 const execFileAsync = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(REPO_ROOT, 'packages/server/dist/cli.js');
 const API_KEY = `mp-key-${randomBytes(12).toString('base64url')}`;
 const SHORT_LEASE_SECONDS = 3;
 const WAIT_MS = 20_000;
@@ -45,12 +43,6 @@ interface Node {
 
 const children = new Set<Node>();
 const closers: Array<() => Promise<unknown>> = [];
-
-async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Polls `check` every 20 ms until it is true; fails after `ms`. */
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -215,13 +207,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('several authlink serve proce
   }
 
   beforeAll(async () => {
-    try {
-      execFileSync('npx', ['tsc', '-b', 'packages/core', 'packages/sdk', 'packages/server'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 115_000 });
-    } catch (error) {
-      const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-      throw new Error(`the build failed, so the CLI cannot be tested:\n${String(stdout ?? '')}${String(stderr ?? '')}`.slice(0, 4000), { cause: error });
-    }
-    expect(existsSync(CLI)).toBe(true);
+    expect(existsSync(CLI)).toBe(true); // built by vitest.global-setup.ts
     database = await createTestDatabase('postgres');
     const dataDir = mkdtempSync(join(tmpdir(), 'authlink-mp-'));
     closers.push(async () => rmSync(dataDir, { recursive: true, force: true }));

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserClient, authorizeAtOidcPeer, parseForms, type BrowserPage } from './support/browser-client.js';
 import { startOidcPeer, type OidcPeer } from './support/oidc-peer.js';
 import { createProject, startTestServer, type TestServer } from './support/test-server.js';
+import { readAnswer } from './support/http-answer.js';
 
 const APP_ORIGIN = 'http://app.example';
 
@@ -75,13 +76,7 @@ async function call(
     headers['content-type'] = 'application/json';
   }
   const response = await fetch(`${server.url}${path}`, { method, headers, body: payload, redirect: 'manual' });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text === '' ? null : JSON.parse(text);
-  } catch {
-    // not JSON
-  }
+  const { text, body } = await readAnswer(response);
   const meantForSecrets = (/\/credentials(\?|$)/.test(path) && response.status === 200) || response.headers.get('x-authlink-proxy') === '1';
   if (meantForSecrets) uncaptured.push(text);
   else {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, startTestServer, type TestServer } from './support/test-server.js';
 import { snapshot, STATE_TABLES } from './support/database-snapshot.js';
+import { readAnswer } from './support/http-answer.js';
 
 /**
  * Project B holds a valid key but must see nothing of project A: every id route answers 404 with
@@ -25,14 +26,7 @@ async function raw(server: TestServer, method: string, path: string, options: { 
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     redirect: 'manual',
   });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text === '' ? null : JSON.parse(text);
-  } catch {
-    // Not JSON.
-  }
-  return { status: response.status, text, body, headers: response.headers };
+  return readAnswer(response);
 }
 
 function everythingSaid(answer: RawAnswer): string {

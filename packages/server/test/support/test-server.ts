@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, loadConfig, openRuntime, REDACT_PATHS, type Runtime } from '@authlink/server';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../../../core/test/support/test-databases.js';
+import { readAnswer } from './http-answer.js';
 
 export interface TestServer {
   url: string;
@@ -112,14 +113,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const headers: Record<string, string> = { 'x-api-key': key };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      // Not JSON: keep the text.
-    }
-    return { status: response.status, body: parsed, headers: response.headers };
+    const { status, body: parsed, headers: answerHeaders } = await readAnswer(response);
+    return { status, body: parsed, headers: answerHeaders };
   };
 
   return {

@@ -168,6 +168,18 @@ describe(`storage conformance (${testDatabaseKind()})`, () => {
     expect((await listConnectedAccounts(db, 'p2', { limit: 50 })).items).toEqual([]);
   });
 
+  it('filters on any of several entities and statuses, and an empty list matches nothing', async () => {
+    const a = await account({ entity: 'any-a', status: 'ACTIVE' });
+    const b = await account({ entity: 'any-b', status: 'INACTIVE' });
+    await account({ entity: 'any-b', status: 'FAILED' });
+    await account({ entity: 'any-c', status: 'ACTIVE' });
+    const both = await listConnectedAccounts(db, 'p1', { entityIds: ['any-a', 'any-b'], statuses: ['ACTIVE', 'INACTIVE'], limit: 50 });
+    expect(both.items.map((x) => x.id)).toEqual([b, a]);
+    expect((await listConnectedAccounts(db, 'p1', { entityIds: ['any-a'], statuses: [], limit: 50 })).items).toEqual([]);
+    expect((await listConnectedAccounts(db, 'p1', { entityIds: [], limit: 50 })).items).toEqual([]);
+    expect((await listConnectedAccounts(db, 'p2', { entityIds: ['any-a'], limit: 50 })).items).toEqual([]);
+  });
+
   it('erases an entity with its accounts, labels, links and states in one statement', async () => {
     const accountId = await account({ entity: 'leaving', labels: ['x'], status: 'INITIATED' });
     await insertConnectLink(db, { tokenHash: 'link-leaving', projectId: 'p1', connectedAccountId: accountId, expiresAt: '2026-01-02T00:00:00.000Z' }, T0);

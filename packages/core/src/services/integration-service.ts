@@ -245,6 +245,11 @@ export class IntegrationService {
     this.#audit.record({ projectId, actor, action: 'integration.deleted', targetType: 'integration', targetId: id, outcome: 'success' });
   }
 
+  /** How many connected accounts (any status) use the integration. */
+  async accountCount(projectId: string, id: string): Promise<number> {
+    return countAccountsOfIntegration(this.#db, projectId, id);
+  }
+
   /** Client credentials of an integration that is prepared but not yet written. */
   async clientOfRow(row: IntegrationRow): Promise<{ clientId: string; clientSecret: string | null }> {
     return {

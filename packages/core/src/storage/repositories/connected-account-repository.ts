@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AuthSchemeName } from '../../catalog/app-definition.js';
 import type { ConnectedAccount, ConnectionStatus } from '../../model.js';
 import type { ConnectedAccountRow, ConnectedAccountUpdate, NewConnectedAccountRow } from '../database-schema.js';
@@ -9,6 +10,11 @@ export interface ConnectedAccountFilter {
   integrationId?: string | undefined;
   status?: ConnectionStatus | undefined;
   labels?: readonly string[] | undefined;
+  /** Any of these values (the Composio compatibility layer filters on several at once). */
+  entityIds?: readonly string[] | undefined;
+  apps?: readonly string[] | undefined;
+  integrationIds?: readonly string[] | undefined;
+  statuses?: readonly ConnectionStatus[] | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -82,6 +88,12 @@ export async function listConnectedAccounts(
   if (filter.app !== undefined) query = query.where('app', '=', filter.app);
   if (filter.integrationId !== undefined) query = query.where('integration_id', '=', filter.integrationId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  // Several values: any of them. An empty list matches nothing (never "no filter").
+  const none = sql<boolean>`1 = 0`;
+  if (filter.entityIds) query = filter.entityIds.length > 0 ? query.where('entity_id', 'in', filter.entityIds) : query.where(none);
+  if (filter.apps) query = filter.apps.length > 0 ? query.where('app', 'in', filter.apps) : query.where(none);
+  if (filter.integrationIds) query = filter.integrationIds.length > 0 ? query.where('integration_id', 'in', filter.integrationIds) : query.where(none);
+  if (filter.statuses) query = filter.statuses.length > 0 ? query.where('status', 'in', filter.statuses) : query.where(none);
   const labels = [...new Set(filter.labels ?? [])];
   if (labels.length > 0) {
     // An account matches when it carries every requested label.

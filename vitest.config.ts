@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
@@ -22,6 +22,12 @@ const STORAGE_SUITES = [
   'packages/server/test/key-rotation.test.ts',
 ];
 
+/**
+ * The Composio SDK suites run in a project of their own: its preload refuses (and records) every
+ * connection the SDKs try to open beyond 127.0.0.1.
+ */
+const COMPOSIO_SUITES = 'packages/server/test/composio-*.test.ts';
+
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; the build is for users.
@@ -39,7 +45,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'sqlite', include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'] },
+        test: { name: 'sqlite', include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, COMPOSIO_SUITES] },
+      },
+      {
+        extends: true,
+        test: { name: 'composio', include: [COMPOSIO_SUITES], setupFiles: ['./packages/server/test/support/loopback-only.ts'] },
       },
       {
         extends: true,

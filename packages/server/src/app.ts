@@ -3,6 +3,7 @@ import formBody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { COMPOSIO_PREFIX, composioCompat } from './compat/composio/composio-plugin.js';
 import { registerMetrics } from './metrics.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
 import { FailedAuthLimiter } from './plugins/failed-auth-limiter.js';
@@ -80,8 +81,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const upstream = new UpstreamClient({ headersTimeoutMs: options.proxyTimeoutMs, bodyTimeoutMs: options.proxyTimeoutMs });
   app.addHook('onClose', () => upstream.close());
 
+  const failedAuth = new FailedAuthLimiter(options.rateLimits?.failedKeysPerMinute ?? 30, 60_000);
   await app.register(async (api) => {
-    api.addHook('onRequest', apiKeyAuth(options.services.projects, new FailedAuthLimiter(options.rateLimits?.failedKeysPerMinute ?? 30, 60_000)));
+    api.addHook('onRequest', apiKeyAuth(options.services.projects, failedAuth));
     const deps = { services: options.services };
     await api.register(appRoutes, deps);
     await api.register(integrationRoutes, deps);
@@ -91,6 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await api.register(proxyRoutes, { ...deps, upstream });
   }, { prefix: API_PREFIX });
 
+  await app.register(composioCompat, { services: options.services, failedAuth, prefix: COMPOSIO_PREFIX });
   await app.register(browserFlowRoutes, { services: options.services, publicUrl, perMinute: options.rateLimits?.browserPerMinute ?? 120 });
   await app.register(operationsRoutes, { metrics, checkDatabase });
   return app;

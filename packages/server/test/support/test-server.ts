@@ -56,12 +56,14 @@ export interface TestServerOptions {
   rateLimits?: { browserPerMinute?: number; failedKeysPerMinute?: number };
   /** Apps to serve instead of the shipped catalog (e.g. apps whose endpoints are local test peers). */
   catalog?: Catalog;
+  /** A port chosen beforehand (`freePort()`), for peers that must know the callback URL before the catalog exists. */
+  port?: number;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const ownsDataDir = options.sameDatabaseAs === undefined;
   const dataDir = options.sameDatabaseAs?.dataDir ?? mkdtempSync(join(tmpdir(), 'authlink-test-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const apiKey = options.sameDatabaseAs?.apiKey ?? `test-key-${Math.random().toString(36).slice(2)}`;
   // SQLite lives in the data directory (shared by a second node through it); PostgreSQL is a
   // database of its own, with the encryption key every node must share.

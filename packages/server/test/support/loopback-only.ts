@@ -62,7 +62,7 @@ if (!(globalThis as WithRegistry)[REGISTRY]) {
       const callback = rest[rest.length - 1];
       const error = refuse('dns', hostname);
       if (typeof callback === 'function') process.nextTick(() => (callback as (e: Error) => void)(error));
-      return {} as ReturnType<typeof dns.lookup>;
+      return undefined;
     }
     return (lookup as (...a: unknown[]) => unknown)(hostname, ...rest);
   } as typeof dns.lookup;

@@ -60,8 +60,8 @@ const ListQuery = Type.Object(
     user_uuid: Type.Optional(EntityIdSchema),
     entityId: Type.Optional(EntityIdSchema),
     appNames: Type.Optional(Type.String({ maxLength: 2048, description: 'Comma-joined app names.' })),
-    // composio-core folds appUniqueKeys into appNames and sends both.
-    appUniqueKeys: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 })])),
+    // composio-core folds appUniqueKeys into appNames and sends both, the list as `appUniqueKeys[]`.
+    'appUniqueKeys[]': Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 })),
     integrationId: Type.Optional(IdSchema),
     labels: Type.Optional(Type.String({ maxLength: 2048, description: 'Comma-joined; an account matches when it has all of them.' })),
     status: Type.Optional(ConnectionStatusSchema),

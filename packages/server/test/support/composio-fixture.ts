@@ -1,0 +1,129 @@
+/**
+ * What the Composio SDK suites share: a real authlink server on 127.0.0.1 whose catalog holds an
+ * OAuth 2.0 app served by a real OpenID provider (oidc-provider) and an API-key app with no remote
+ * host, and a scripted browser that plays the end user.
+ */
+import { Catalog, type AppDefinition } from '@authlink/core';
+import { expect } from 'vitest';
+import { BrowserClient, authorizeAtOidcPeer } from './browser-client.js';
+import { randomAccountId, startOidcPeer, type OidcPeer } from './oidc-peer.js';
+import { freePort, startTestServer, type TestServer } from './test-server.js';
+
+export const OAUTH_APP = 'acme-idp';
+export const KEY_APP = 'acme-keys';
+/** Used only by the integration (auth config) suites, so that their integrations never make another app's ambiguous. */
+export const BASIC_APP = 'acme-basic';
+export const CLIENT = { clientId: 'composio-compat-test', clientSecret: 'composio-compat-secret-0123456789' };
+/** The application's own callback page. Never requested: the browser stops before it. */
+export const APP_ORIGIN = 'http://app.example';
+export const CALLBACK_URL = `${APP_ORIGIN}/connected`;
+
+export interface ComposioFixture {
+  server: TestServer;
+  peer: OidcPeer;
+  /** `<authlink>/compat/composio`: what both SDKs get as their base URL. */
+  baseUrl: string;
+  close: () => Promise<void>;
+}
+
+function catalogFor(peer: OidcPeer): Catalog {
+  const oauthApp: AppDefinition = {
+    key: OAUTH_APP,
+    name: 'Acme Identity',
+    description: 'A local OpenID provider',
+    categories: ['test'],
+    docsUrl: 'https://example.com/docs',
+    baseUrl: peer.issuer,
+    authSchemes: [
+      {
+        scheme: 'OAUTH2',
+        fields: [],
+        authorizationUrl: peer.authorizationEndpoint,
+        tokenUrl: peer.tokenEndpoint,
+        revocationUrl: peer.revocationEndpoint,
+        userinfoUrl: peer.userinfoEndpoint,
+        issuer: peer.issuer,
+        defaultScopes: ['openid', 'email'],
+        pkce: true,
+        placement: [{ in: 'header', name: 'Authorization', value: 'Bearer {accessToken}' }],
+      },
+    ],
+  };
+  // No test request and no reachable host: connecting with a key needs nothing outside this process.
+  const keyApp: AppDefinition = {
+    key: KEY_APP,
+    name: 'Acme Keys',
+    description: 'An app that takes an API key',
+    categories: ['test'],
+    docsUrl: 'https://example.com/docs',
+    baseUrl: 'http://127.0.0.1:9/api',
+    authSchemes: [
+      {
+        scheme: 'API_KEY',
+        fields: [
+          { name: 'apiKey', label: 'API key', secret: true, required: true, suppliedBy: 'user', pattern: '^ak-' },
+          { name: 'workspace', label: 'Workspace', secret: false, required: false, suppliedBy: 'user' },
+        ],
+        placement: [{ in: 'header', name: 'x-api-key', value: '{apiKey}' }],
+      },
+    ],
+  };
+  const basicApp: AppDefinition = {
+    key: BASIC_APP,
+    name: 'Acme Basic',
+    description: 'An app that takes a username and password',
+    categories: ['test', 'other'],
+    docsUrl: 'https://example.com/docs',
+    baseUrl: 'http://127.0.0.1:9/api',
+    authSchemes: [
+      {
+        scheme: 'BASIC',
+        fields: [
+          { name: 'username', label: 'Username', secret: false, required: true, suppliedBy: 'user' },
+          { name: 'password', label: 'Password', secret: true, required: true, suppliedBy: 'user' },
+        ],
+        placement: [{ in: 'header', name: 'Authorization', value: 'Basic {basic}' }],
+      },
+    ],
+  };
+  return Catalog.fromDefinitions([oauthApp, keyApp, basicApp]);
+}
+
+export async function startComposioFixture(): Promise<ComposioFixture> {
+  // The provider must know authlink's callback before authlink's catalog can know the provider.
+  const port = await freePort();
+  const peer = await startOidcPeer({ clients: [{ ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/oauth/callback`] }] });
+  const server = await startTestServer({ logLevel: 'warn', catalog: catalogFor(peer), port });
+  return {
+    server,
+    peer,
+    baseUrl: `${server.url}/compat/composio`,
+    close: async () => {
+      await server.close();
+      await peer.close();
+    },
+  };
+}
+
+/**
+ * Plays the end user: a fresh browser follows the connect link through the provider's login and
+ * consent and stops at the application's callback, whose URL (with its query) is returned.
+ */
+export async function consentInBrowser(server: TestServer, redirectUrl: string | null | undefined, consent: 'approve' | 'deny'): Promise<URL> {
+  expect(redirectUrl).toMatch(new RegExp(`^${server.url}/connect/`));
+  const page = await authorizeAtOidcPeer(new BrowserClient(), redirectUrl!, {
+    login: randomAccountId('composio'),
+    consent,
+    stopAt: (url) => url.origin === APP_ORIGIN,
+  });
+  const landed = new URL(page.url);
+  expect(landed.origin, `browser ended on ${page.url} (status ${page.status}): ${page.body.slice(0, 300)}`).toBe(APP_ORIGIN);
+  return landed;
+}
+
+let counter = 0;
+/** A fresh entity (user) id per test keeps tests apart. */
+export function newUserId(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}

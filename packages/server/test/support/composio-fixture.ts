@@ -5,7 +5,7 @@
  */
 import { Catalog, type AppDefinition } from '@authlink/core';
 import { expect } from 'vitest';
-import { BrowserClient, authorizeAtOidcPeer } from './browser-client.js';
+import { BrowserClient, authorizeAtOidcPeer, type BrowserPage } from './browser-client.js';
 import { randomAccountId, startOidcPeer, type OidcPeer } from './oidc-peer.js';
 import { freePort, startTestServer, type TestServer } from './test-server.js';
 
@@ -119,6 +119,12 @@ export async function consentInBrowser(server: TestServer, redirectUrl: string |
   const landed = new URL(page.url);
   expect(landed.origin, `browser ended on ${page.url} (status ${page.status}): ${page.body.slice(0, 300)}`).toBe(APP_ORIGIN);
   return landed;
+}
+
+/** The same without a callback URL: the browser ends on authlink's own result page, which is returned. */
+export async function consentToResultPage(server: TestServer, redirectUrl: string | null | undefined): Promise<BrowserPage> {
+  expect(redirectUrl).toMatch(new RegExp(`^${server.url}/connect/`));
+  return authorizeAtOidcPeer(new BrowserClient(), redirectUrl!, { login: randomAccountId('composio'), consent: 'approve' });
 }
 
 let counter = 0;

@@ -45,9 +45,10 @@ if (!(globalThis as WithRegistry)[REGISTRY]) {
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args: unknown[]): net.Socket {
     const [first, second] = args;
-    const options = typeof first === 'object' && first !== null && !Array.isArray(first) ? (first as { host?: string; port?: number; path?: string }) : undefined;
-    const isPipe = options?.path !== undefined || (typeof first === 'string' && Number.isNaN(Number(first)));
+    const options = typeof first === 'object' && first !== null && !Array.isArray(first) ? (first as { host?: string; port?: number; path?: string | null }) : undefined;
     const host = options ? options.host : typeof second === 'string' ? second : undefined;
+    // A local (IPC) socket names a path and no host (tls.connect passes `path: null` for TCP).
+    const isPipe = host === undefined && (typeof options?.path === 'string' || (typeof first === 'string' && Number.isNaN(Number(first))));
     if (!isPipe && !isLoopback(host)) {
       const error = refuse('socket', `${host}:${String(options?.port ?? first)}`);
       process.nextTick(() => this.destroy(error));

@@ -160,6 +160,12 @@ describe('@composio/core 0.17.0 against authlink', () => {
     expect(failed).toBeInstanceOf(ConnectionRequestFailedError);
     expect(failed.message).toContain('Connection request failed with status: FAILED, reason: access_denied');
 
+    // A refused state change is a 409, which this client retries (twice, with back-off) unless told not to.
+    const started = Date.now();
+    const conflict = await rejectionOf(composio.connectedAccounts.enable(request.id));
+    expect([conflict.status, conflict.message]).toEqual([409, expect.stringContaining('cannot make it ACTIVE')]);
+    expect(Date.now() - started).toBeLessThan(350);
+
     const again = await composio.connectedAccounts.refresh(request.id, { redirectUrl: CALLBACK_URL });
     expect(again).toMatchObject({ id: request.id, status: 'INITIATED', redirect_url: expect.stringMatching(`^${fx.server.url}/connect/`) });
     const retry = composio.connectedAccounts.waitForConnection(request.id, 20_000);
@@ -195,7 +201,7 @@ describe('@composio/core 0.17.0 against authlink', () => {
     expect(all.map((t) => t.slug)).toEqual([OAUTH_APP, BASIC_APP, KEY_APP].sort());
   });
 
-  it("refuses bad input with a 4xx the SDK reports, never retries it, and keeps to the project's redirect allow-list", async () => {
+  it("refuses bad input with a 4xx the SDK reports and keeps to the project's redirect allow-list", async () => {
     const user = newUserId('v3-bad');
     const missing = await rejectionOf(composio.connectedAccounts.initiate(user, 'int_000000000000000000000000'));
     expect(missing.status).toBe(404);

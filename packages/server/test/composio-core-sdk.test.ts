@@ -80,6 +80,7 @@ describe('composio-core 0.5.39 against authlink', () => {
     expect(account).toMatchObject({ id: request.connectedAccountId, status: 'ACTIVE', appName: KEY_APP, connectionParams: { workspace: 'team' } });
     const connection = await entity.getConnection({ app: KEY_APP });
     expect(connection.id).toBe(request.connectedAccountId);
+    expect((await entity.getConnections()).map((c) => c.id)).toEqual([request.connectedAccountId]);
     expect(JSON.stringify([account, connection])).not.toContain('ak-v1-secret-value');
 
     const credentials = await fx.server.api('GET', `/api/v1/connected-accounts/${request.connectedAccountId}/credentials`);
@@ -174,6 +175,8 @@ describe('composio-core 0.5.39 against authlink', () => {
       ['password', true, false],
     ]);
     expect(await composio.integrations.get({ integrationId: created.id! })).toMatchObject({ id: created.id, appName: BASIC_APP });
+    const reused = await composio.integrations.getOrCreateIntegration({ appUniqueKey: BASIC_APP, name: 'again', authScheme: 'BASIC' });
+    expect(reused.id).toBe(created.id);
     const listed = await composio.integrations.list({ appName: BASIC_APP });
     expect(listed.items.map((i) => i.id)).toContain(created.id);
 

@@ -27,6 +27,7 @@ const STORAGE_SUITES = [
  * connection the SDKs try to open beyond 127.0.0.1.
  */
 const COMPOSIO_SUITES = 'packages/server/test/composio-*.test.ts';
+const COMPOSIO_PRELOAD = './packages/server/test/support/loopback-only.ts';
 
 export default defineConfig({
   resolve: {
@@ -49,7 +50,16 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'composio', include: [COMPOSIO_SUITES], setupFiles: ['./packages/server/test/support/loopback-only.ts'] },
+        test: { name: 'composio', include: [COMPOSIO_SUITES], setupFiles: [COMPOSIO_PRELOAD] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'composio-postgres',
+          include: ['packages/server/test/composio-core-sdk.test.ts', 'packages/server/test/composio-v3-sdk.test.ts', 'packages/server/test/composio-http.test.ts'],
+          setupFiles: [COMPOSIO_PRELOAD],
+          env: { AUTHLINK_TEST_DATABASE: 'postgres' },
+        },
       },
       {
         extends: true,

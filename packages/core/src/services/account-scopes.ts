@@ -38,11 +38,13 @@ export function scopeColumns(
 
 /**
  * What an authorization request asks for. With incremental authorization the provider adds to
- * what was granted before, so only the missing scopes are asked (all of them when none is missing).
+ * what was granted before, so only the missing scopes are asked (all of them when none is missing),
+ * with `openid` kept so that the answer still says who the user is.
  */
 export function scopesToAsk(requested: readonly string[], granted: readonly string[] | null, incremental: boolean): string[] {
   if (!incremental || granted === null) return [...requested];
   const have = new Set(granted);
   const missing = requested.filter((scope) => !have.has(scope));
-  return missing.length > 0 ? missing : [...requested];
+  if (missing.length === 0) return [...requested];
+  return requested.includes('openid') && !missing.includes('openid') ? ['openid', ...missing] : missing;
 }

@@ -2,7 +2,7 @@ import type { FieldDefinition } from '../catalog/app-definition.js';
 import { addSeconds } from '../clock.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { hashToken, randomToken } from '../ids.js';
-import type { Integration } from '../model.js';
+import type { AccountIdentity, Integration } from '../model.js';
 import { SchemeFailure, type AuthScheme, type ResolvedScheme } from '../schemes/auth-scheme.js';
 import type { ConnectedAccountRow } from '../storage/database-schema.js';
 import {
@@ -27,6 +27,19 @@ const FORM_CHECK_FAILURES: ReadonlySet<string> = new Set(['CREDENTIALS_REJECTED'
 
 function requestedScopesOf(row: ConnectedAccountRow, integration: Integration): string[] {
   return row.requested_scopes === null ? integration.scopes : (JSON.parse(row.requested_scopes) as string[]);
+}
+
+/**
+ * A new flow for the same provider account (same id) may say less than the first one did (an
+ * incremental grant without the email scope): what was known of that account stays.
+ */
+function sameAccountFilledIn(identity: AccountIdentity | null, row: ConnectedAccountRow): AccountIdentity | null {
+  if (identity?.id === undefined || identity.id !== row.identity_id) return identity;
+  const known: AccountIdentity = { id: row.identity_id };
+  if (row.identity_login !== null) known.login = row.identity_login;
+  if (row.identity_email !== null) known.email = row.identity_email;
+  if (row.identity_name !== null) known.name = row.identity_name;
+  return { ...known, ...identity };
 }
 
 function incrementalAuthorization(scheme: ResolvedScheme): ResolvedScheme['incrementalAuthorization'] {
@@ -177,7 +190,7 @@ export class ConnectFlowService {
         now: this.#ctx.clock(),
       });
       const completion = await planCompletion(this.#ctx, row, credentials);
-      const identity = await learnIdentity(this.#ctx, integration, credentials, data);
+      const identity = sameAccountFilledIn(await learnIdentity(this.#ctx, integration, credentials, data), row);
       const previouslyGranted = incrementalAuthorization(resolved) && row.granted_scopes !== null ? (JSON.parse(row.granted_scopes) as string[]) : [];
       const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
         ...completion.update,

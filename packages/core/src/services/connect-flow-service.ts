@@ -25,6 +25,13 @@ import { appOf, callbackUrl, clientOf, schemeModule, startScheme, type ServiceCo
 /** A check of typed credentials that the user can answer by typing others (or by trying again). */
 const FORM_CHECK_FAILURES: ReadonlySet<string> = new Set(['CREDENTIALS_REJECTED', 'CREDENTIALS_UNVERIFIED', 'MISSING_FIELD']);
 
+/** What the end user reads on the form: no advice meant for the developer (such as `validate: false`). */
+function formMessage(error: AuthlinkError, appName: string): string {
+  if (error.code === 'CREDENTIALS_REJECTED') return `${appName} refused these credentials. Check them and try again.`;
+  if (error.code === 'CREDENTIALS_UNVERIFIED') return `${appName} could not be reached to check these credentials. Please try again in a moment.`;
+  return error.message;
+}
+
 function requestedScopesOf(row: ConnectedAccountRow, integration: Integration): string[] {
   return row.requested_scopes === null ? integration.scopes : (JSON.parse(row.requested_scopes) as string[]);
 }
@@ -133,7 +140,8 @@ export class ConnectFlowService {
         if (!(error instanceof AuthlinkError) || !FORM_CHECK_FAILURES.has(error.code)) throw error;
         // The user typed these: they see why, and may try other values; nothing is stored.
         const missing = linked.resolved.fields.filter((f) => f.suppliedBy === 'user' && stored[f.name] === undefined);
-        return { kind: 'form', form: { ...this.#form(linked, missing), error: error.message } };
+        const form = this.#form(linked, missing);
+        return { kind: 'form', form: { ...form, error: formMessage(error, form.appName) } };
       }
     }
     const now = this.#ctx.clock().toISOString();

@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from './support/test-server.js';
  */
 interface AppApi {
   url: string;
-  requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders }>;
+  requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders; body: string }>;
   close(): Promise<void>;
 }
 
@@ -23,15 +23,21 @@ const OCTO = { data: { user: { id: 42, login: 'octo', email: 'Octo@Example.com',
 
 async function startAppApi(): Promise<AppApi> {
   const requests: AppApi['requests'] = [];
-  const server: Server = createServer((request, response) => {
-    requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers });
-    const json = (status: number, body: unknown) => {
+  const server: Server = createServer(async (request, response) => {
+    let body = '';
+    for await (const chunk of request) body += String(chunk);
+    requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
+    const json = (status: number, answer: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
+      response.end(JSON.stringify(answer));
     };
     if (request.url?.startsWith('/broken/')) return json(503, { error: 'maintenance' });
     const authorized = request.headers['x-api-key'] === GOOD_KEY || request.headers.authorization === GOOD_BASIC || request.headers.authorization === GOOD_BEARER;
     if (request.url === '/v1/me' && authorized) return json(200, OCTO);
+    if (request.method === 'POST' && request.url === '/v1/graphql' && authorized && request.headers['content-type'] === 'application/json') {
+      const { query } = JSON.parse(body) as { query?: string };
+      if (query === '{ viewer { id name } }') return json(200, { data: { viewer: { id: 'viewer-7', name: 'Vee' } } });
+    }
     return json(401, { error: 'invalid credentials', echoed: request.headers['x-api-key'] ?? request.headers.authorization ?? null });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,6 +80,10 @@ function catalogFor(api: AppApi): Catalog {
     app('broken-key', `${api.url}/broken`, apiKey),
     app('gone-key', 'http://127.0.0.1:9/v1', apiKey),
     app('untested-key', `${api.url}/v1`, apiKey, false),
+    {
+      ...app('graphql-key', `${api.url}/v1`, apiKey, false),
+      testRequest: { method: 'POST', path: '/graphql', body: { query: '{ viewer { id name } }' }, identity: { id: '/data/viewer/id', name: '/data/viewer/name' } },
+    },
   ]);
 }
 
@@ -146,6 +156,14 @@ describe('credential check before ACTIVE', () => {
     expect(bearer.status).toBe(201);
     expect((await initiate({ app: 'checked-bearer', data: { token: 'tok-bad' } })).body.code).toBe('CREDENTIALS_REJECTED');
     expect(api.requests.map((r) => r.headers.authorization)).toEqual([GOOD_BASIC, `Basic ${Buffer.from('octo:wrong').toString('base64')}`, GOOD_BEARER, 'Bearer tok-bad']);
+  });
+
+  it('sends a POST test request with its JSON body (a GraphQL "who am I")', async () => {
+    const started = await initiate({ app: 'graphql-key', data: { apiKey: GOOD_KEY } });
+    expect(started.status).toBe(201);
+    expect(api.requests[0]).toMatchObject({ method: 'POST', path: '/v1/graphql', body: '{"query":"{ viewer { id name } }"}' });
+    expect((await server.api('GET', `/api/v1/connected-accounts/${started.body.connectedAccountId}`)).body.accountIdentity).toEqual({ id: 'viewer-7', name: 'Vee' });
+    expect((await initiate({ app: 'graphql-key', data: { apiKey: 'key-bad' } })).body.code).toBe('CREDENTIALS_REJECTED');
   });
 
   it('skips the check with validate: false, and for apps without a test endpoint (no identity then)', async () => {

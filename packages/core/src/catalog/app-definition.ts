@@ -160,6 +160,9 @@ export const TestRequestSchema = Type.Object(
   {
     method: Type.Union([Type.Literal('GET'), Type.Literal('POST')]),
     path: Type.String({ pattern: '^/', description: 'Path relative to baseUrl.' }),
+    body: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: 'POST only: a JSON body, e.g. a GraphQL query asking who the caller is.' }),
+    ),
     identity: Type.Optional(
       Type.Object(
         {

@@ -182,6 +182,13 @@ describe('Catalog.load with bad entries', () => {
     expect(error.message).toContain('{tenant}');
   });
 
+  it('rejects a body on a GET test request', () => {
+    const error = loadError((app) => {
+      app['testRequest'] = { method: 'GET', path: '/me', body: { query: '{ me { id } }' } };
+    });
+    expect(error.path).toBe('/testRequest/body');
+  });
+
   it('rejects a placement that uses a credential the scheme does not have', () => {
     const error = loadError((app) => {
       app.authSchemes[1]!['placement'] = [{ in: 'header', name: 'Authorization', value: 'Bearer {accessToken}' }];

@@ -203,6 +203,7 @@ function checkSemantics(app: AppDefinition, file: string): void {
     checkAppTemplate(`/defaultHeaders/${escapePointer(header)}`, value);
   }
   if (app.testRequest !== undefined) checkAppTemplate('/testRequest/path', app.testRequest.path);
+  if (app.testRequest?.body !== undefined && app.testRequest.method !== 'POST') fail('/testRequest/body', 'only a POST test request has a body');
 }
 
 function checkScheme(

@@ -50,7 +50,9 @@ export async function callTestEndpoint(
   for (const [name, value] of request.query) url.searchParams.append(name, value);
   let response: Response;
   try {
-    response = await fetch(url, { method: test.method, headers: request.headers, redirect: 'manual', signal: AbortSignal.timeout(TEST_TIMEOUT_MS) });
+    const body = test.body === undefined ? undefined : JSON.stringify(test.body);
+    if (body !== undefined) request.headers['content-type'] = 'application/json';
+    response = await fetch(url, { method: test.method, headers: request.headers, body, redirect: 'manual', signal: AbortSignal.timeout(TEST_TIMEOUT_MS) });
   } catch (error) {
     throw new TestRequestUnreachable(`${url.host} could not be reached (${describeFetchError(error)})`, { cause: error });
   }

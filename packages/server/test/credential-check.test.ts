@@ -4,6 +4,7 @@ import { Catalog, type AppDefinition } from '@authlink/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BrowserClient, parseForms } from './support/browser-client.js';
 import { snapshot } from './support/database-snapshot.js';
+import { testApp } from './support/test-apps.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 /**
@@ -47,16 +48,8 @@ async function startAppApi(): Promise<AppApi> {
 
 function catalogFor(api: AppApi): Catalog {
   const identity = { id: '/data/user/id', login: '/data/user/login', email: '/data/user/email', name: '/data/user/full_name' };
-  const app = (key: string, baseUrl: string, scheme: AppDefinition['authSchemes'][number], test = true): AppDefinition => ({
-    key,
-    name: key,
-    description: `${key} (test app)`,
-    categories: ['test'],
-    docsUrl: 'https://example.com/docs',
-    baseUrl,
-    authSchemes: [scheme],
-    ...(test && { testRequest: { method: 'GET', path: '/me', identity } }),
-  });
+  const app = (key: string, baseUrl: string, scheme: AppDefinition['authSchemes'][number], test = true): AppDefinition =>
+    testApp(key, baseUrl, [scheme], test ? { testRequest: { method: 'GET', path: '/me', identity } } : {});
   const apiKey = {
     scheme: 'API_KEY' as const,
     fields: [{ name: 'apiKey', label: 'API key', secret: true, required: true, suppliedBy: 'user' as const }],

@@ -3,19 +3,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeAtOidcPeer, BrowserClient } from './support/browser-client.js';
 import { TEST_CLIENT } from './support/oauth-connection.js';
 import { startOidcPeer, type OidcPeer } from './support/oidc-peer.js';
+import { testApp } from './support/test-apps.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 /** Test apps; their integrations take the real endpoints from the issuer's metadata, over these placeholders. */
 function catalog(): Catalog {
-  const app = (key: string, scheme: Partial<AppDefinition['authSchemes'][number]> = {}): AppDefinition => ({
-    key,
-    name: key,
-    description: `${key} (test app)`,
-    categories: ['test'],
-    docsUrl: 'https://example.com/docs',
-    baseUrl: 'http://127.0.0.1:9/api',
-    authSchemes: [{ scheme: 'OAUTH2', fields: [], authorizationUrl: 'http://127.0.0.1:9/auth', tokenUrl: 'http://127.0.0.1:9/token', placement: [{ in: 'header', name: 'Authorization', value: 'Bearer {accessToken}' }], ...scheme }],
-  });
+  const app = (key: string, scheme: Partial<AppDefinition['authSchemes'][number]> = {}): AppDefinition =>
+    testApp(key, 'http://127.0.0.1:9/api', [
+      {
+        scheme: 'OAUTH2',
+        fields: [],
+        authorizationUrl: 'http://127.0.0.1:9/auth',
+        tokenUrl: 'http://127.0.0.1:9/token',
+        placement: [{ in: 'header', name: 'Authorization', value: 'Bearer {accessToken}' }],
+        ...scheme,
+      },
+    ]);
   return Catalog.fromDefinitions([app('plain-idp'), app('incremental-idp', { incrementalAuthorization: { params: { include_granted_scopes: 'true' } } })]);
 }
 

@@ -33,7 +33,7 @@ async function startAppApi(): Promise<AppApi> {
       response.end(JSON.stringify(answer));
     };
     if (request.url?.startsWith('/broken/')) return json(503, { error: 'maintenance' });
-    const authorized = request.headers['x-api-key'] === GOOD_KEY || request.headers.authorization === GOOD_BASIC || request.headers.authorization === GOOD_BEARER;
+    const authorized = request.headers['x-api-key'] === GOOD_KEY || request.headers.authorization === `Basic ${Buffer.from(`${GOOD_KEY}:`).toString('base64')}` || request.headers.authorization === GOOD_BASIC || request.headers.authorization === GOOD_BEARER;
     if (request.url === '/v1/me' && authorized) return json(200, OCTO);
     if (request.method === 'POST' && request.url === '/v1/graphql' && authorized && request.headers['content-type'] === 'application/json') {
       const { query } = JSON.parse(body) as { query?: string };
@@ -63,6 +63,11 @@ function catalogFor(api: AppApi): Catalog {
         { name: 'username', label: 'Username', secret: false, required: true, suppliedBy: 'user' },
         { name: 'password', label: 'Password', secret: true, required: true, suppliedBy: 'user' },
       ],
+      placement: [{ in: 'header', name: 'Authorization', value: 'Basic {basic}' }],
+    }),
+    app('keyed-basic', `${api.url}/v1`, {
+      scheme: 'BASIC',
+      fields: [{ name: 'username', label: 'API key', secret: true, required: true, suppliedBy: 'user' }],
       placement: [{ in: 'header', name: 'Authorization', value: 'Basic {basic}' }],
     }),
     app('checked-bearer', `${api.url}/v1`, {
@@ -144,6 +149,11 @@ describe('credential check before ACTIVE', () => {
     expect(basic.status).toBe(201);
     expect((await server.api('GET', `/api/v1/connected-accounts/${basic.body.connectedAccountId}`)).body.accountIdentity).toMatchObject({ login: 'octo' });
     expect((await initiate({ app: 'checked-basic', data: { username: 'octo', password: 'wrong' } })).body.code).toBe('CREDENTIALS_REJECTED');
+
+    // An API key as the Basic username with an empty password, as Chargebee takes it.
+    const keyed = await initiate({ app: 'keyed-basic', data: { username: GOOD_KEY } });
+    expect(keyed.status).toBe(201);
+    api.requests.splice(-1);
 
     const bearer = await initiate({ app: 'checked-bearer', data: { token: 'tok-good-0123456789' } });
     expect(bearer.status).toBe(201);

@@ -309,6 +309,22 @@ describe('Catalog.fromDefinitions', () => {
     expect(catalog.get('alpha')).not.toBe(input);
   });
 
+  it('takes a BASIC scheme without password only when the username is the secret API key', () => {
+    const basic = (username: Record<string, unknown>): AppDefinition =>
+      ({
+        ...definition('keyed'),
+        authSchemes: [
+          {
+            scheme: 'BASIC',
+            fields: [{ name: 'username', label: 'API key', required: true, suppliedBy: 'user', ...username }],
+            placement: [{ in: 'header', name: 'Authorization', value: 'Basic {basic}' }],
+          },
+        ],
+      }) as AppDefinition;
+    expect(Catalog.fromDefinitions([basic({ secret: true })]).get('keyed')?.authSchemes[0]?.fields).toHaveLength(1);
+    expect(() => Catalog.fromDefinitions([basic({ secret: false })])).toThrow(/\/authSchemes\/0\/fields\/0\/secret: without a password field/);
+  });
+
   it('rejects duplicate keys and invalid definitions', () => {
     expect(() => Catalog.fromDefinitions([definition('a'), definition('a')])).toThrow(/definitions\[1\]: \/key/);
     const bad = { ...definition('b'), docsUrl: 'not a url' } as AppDefinition;

@@ -20,6 +20,8 @@ const STORAGE_SUITES = [
   'packages/server/test/sdk.test.ts',
   'packages/server/test/multi-process.test.ts',
   'packages/server/test/key-rotation.test.ts',
+  'packages/server/test/credential-check.test.ts',
+  'packages/server/test/oauth-identity-scopes.test.ts',
 ];
 
 /**

@@ -7,8 +7,9 @@ import { AuthLink } from '@authlink/sdk';
 const client = new AuthLink({ baseUrl: process.env.AUTHLINK_URL ?? 'http://127.0.0.1:8080' }); // apiKey: AUTHLINK_API_KEY
 const entity = client.getEntity('melissa');
 
-// 1. An API key, supplied by your application: ACTIVE at once.
-const openai = await entity.initiateConnection({ app: 'openai', data: { apiKey: 'sk-demo-123' }, labels: ['primary'] });
+// 1. An API key, supplied by your application: ACTIVE at once. authlink checks a key with the
+// app before that; this one is made up, so the check is off (leave `validate` out for real keys).
+const openai = await entity.initiateConnection({ app: 'openai', data: { apiKey: 'sk-demo-123' }, labels: ['primary'], validate: false });
 console.log('openai:', openai.connectionStatus, openai.connectedAccountId);
 console.log('credentials:', (await client.connectedAccounts.credentials(openai.connectedAccountId)).credentials);
 

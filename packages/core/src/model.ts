@@ -22,7 +22,11 @@ export interface IntegrationConfig {
   authorizationParams?: Record<string, string>;
   /** Non-secret integration-level field values (fields the app declares as suppliedBy "integration"). */
   fields?: Record<string, string>;
+  /** The settings above that came from the issuer's metadata (and are replaced when it is re-read). */
+  discovered?: DiscoveredSetting[];
 }
+
+export type DiscoveredSetting = 'authorizationUrl' | 'tokenUrl' | 'revocationUrl' | 'userinfoUrl' | 'issuer' | 'jwksUri' | 'issParameterSupported' | 'tokenEndpointAuthMethod' | 'pkce';
 
 export interface Integration {
   id: string;
@@ -51,8 +55,24 @@ export interface ConnectedAccount {
   /** Non-secret fields the end user or initiator supplied (a Shopify shop…). */
   data: Record<string, string>;
   redirectUrl: string | null;
+  /** Which account at the provider this is, when it could be learned (never a secret). */
+  accountIdentity: AccountIdentity | null;
+  /** Scopes asked for and granted (OAuth); null for schemes without scopes. */
+  requestedScopes: string[] | null;
+  grantedScopes: string[] | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * The provider's account behind a connection, read from the ID token, userinfo or the app's test
+ * endpoint. Only what the provider said is present.
+ */
+export interface AccountIdentity {
+  id?: string;
+  login?: string;
+  email?: string;
+  name?: string;
 }
 
 /** Decrypted credentials; only ever leave the server through the credentials endpoint. */

@@ -40,6 +40,9 @@ function account(id: string, createdAt: string, labels: string[] = []): Connecte
     labels,
     statusReason: null,
     data: {},
+    accountIdentity: null,
+    requestedScopes: null,
+    grantedScopes: null,
     createdAt,
     updatedAt: createdAt,
   };

@@ -33,6 +33,9 @@ function account(status: ConnectionStatus, statusReason: string | null = null): 
     labels: ['work'],
     statusReason,
     data: {},
+    accountIdentity: null,
+    requestedScopes: null,
+    grantedScopes: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
   };

@@ -47,6 +47,7 @@ export type {
   App,
   AppAuthScheme,
   AuthScheme,
+  AccountIdentity,
   ConnectedAccount,
   ConnectedAccountCredentials,
   ConnectedAccountFilters,

@@ -156,8 +156,21 @@ export interface ConnectedAccount {
   statusReason: string | null;
   /** Non-secret fields the account was connected with, such as a Shopify `shop`. */
   data: Record<string, string>;
+  /** Which account at the provider this is (ID token, userinfo or the app's test endpoint); null when unknown. */
+  accountIdentity: AccountIdentity | null;
+  /** OAuth scopes asked for and granted; null for schemes without scopes. */
+  requestedScopes: string[] | null;
+  grantedScopes: string[] | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** The provider's account behind a connection. Only what the provider said is present. */
+export interface AccountIdentity {
+  id?: string;
+  login?: string;
+  email?: string;
+  name?: string;
 }
 
 /** What `entity.initiateConnection` takes: everything `connectedAccounts.initiate` does but the entity. */
@@ -176,6 +189,11 @@ export interface EntityInitiateConnectionParams {
    * `BASIC` → `username`, `password`; `BEARER_TOKEN` → `token`; app extras such as `shop`.
    */
   data?: Record<string, string>;
+  /**
+   * `API_KEY`, `BASIC` and `BEARER_TOKEN` credentials are checked against the app's test endpoint
+   * before the account becomes ACTIVE; `false` skips the check. Default `true`.
+   */
+  validate?: boolean;
 }
 
 /** Body of `connectedAccounts.initiate`. */
@@ -200,6 +218,9 @@ export interface InitiateConnectionResponse {
 export interface ReinitiateConnectionParams {
   redirectUrl?: string;
   data?: Record<string, string>;
+  validate?: boolean;
+  /** Scopes to add to those asked for before; only the missing ones are asked where the provider allows. */
+  scopes?: readonly string[];
 }
 
 /** Filters for connected accounts, short of the entity and paging. */
@@ -209,6 +230,8 @@ export interface ConnectedAccountFilters {
   status?: ConnectionStatus;
   /** Accounts must carry every one of these labels. */
   labels?: readonly string[];
+  /** The provider account's id, login or email. */
+  accountIdentity?: string;
 }
 
 /** Parameters of `connectedAccounts.list`. */

@@ -12,7 +12,7 @@ import { readAnswer } from './support/http-answer.js';
 
 
 /** The stable client-error codes (error-codes.ts): a 4xx problem's code must be one of them. */
-const KNOWN_CODES = new Set(Object.entries(ERROR_CODES).filter(([, entry]) => entry.status < 500).map(([code]) => code));
+const KNOWN_CODES = new Set(Object.entries(ERROR_CODES).filter(([code, entry]) => entry.status < 500 || code === 'CREDENTIALS_UNVERIFIED').map(([code]) => code));
 
 interface Answer {
   status: number;
@@ -306,7 +306,7 @@ describe('input validation', () => {
       expect(answer.body.connectionStatus).toBe(status);
       return answer.body.connectedAccountId as string;
     };
-    ids.activeAccount = await initiate({ integrationId: ids.openai, entityId: 'alice', labels: ['work'], data: { apiKey: 'sk-active' } }, 'ACTIVE');
+    ids.activeAccount = await initiate({ integrationId: ids.openai, entityId: 'alice', labels: ['work'], data: { apiKey: 'sk-active' }, validate: false }, 'ACTIVE');
     ids.initiatedOauthAccount = await initiate({ integrationId: ids.oauth, entityId: 'alice', redirectUrl: 'https://app.example.com/done' }, 'INITIATED');
     ids.initiatedApiKeyAccount = await initiate({ integrationId: ids.openai, entityId: 'bob' }, 'INITIATED');
   });
@@ -340,7 +340,7 @@ describe('input validation', () => {
   it('accepts the valid forms of what the cases refuse (the refusals are about the input)', async () => {
     // A valid Stripe key, a valid redirect URL and a valid page size on the same integrations.
     const ok = await send(server, 'POST', ACCOUNTS, {
-      body: { integrationId: ids.stripe, entityId: 'valid-forms', redirectUrl: 'https://app.example.com/done?x=1', data: { apiKey: 'rk_test_abc123' } },
+      body: { integrationId: ids.stripe, entityId: 'valid-forms', redirectUrl: 'https://app.example.com/done?x=1', data: { apiKey: 'rk_test_abc123' }, validate: false },
     });
     expect(ok.status, ok.text).toBe(201);
     expect(ok.body.connectionStatus).toBe('ACTIVE');
@@ -413,7 +413,7 @@ describe('input validation', () => {
       for (let i = 0; i < 7; i += 1) {
         // A second between creations: ids (and so the order) are time-based.
         server.advance(1);
-        const answer = await server.api('POST', ACCOUNTS, { integrationId: ids.openai, entityId: 'pager', labels: [`n${i}`], data: { apiKey: `sk-page-${i}` } });
+        const answer = await server.api('POST', ACCOUNTS, { integrationId: ids.openai, entityId: 'pager', labels: [`n${i}`], data: { apiKey: `sk-page-${i}` }, validate: false });
         expect(answer.status).toBe(201);
         created.push(answer.body.connectedAccountId);
       }
@@ -736,7 +736,8 @@ describe('input validation', () => {
           sent += 1;
           histogram.set(answer.statusCode, (histogram.get(answer.statusCode) ?? 0) + 1);
           const where = `${method} ${url} ${payload ?? ''} -> ${answer.statusCode} ${answer.body.slice(0, 300)}`;
-          expect(answer.statusCode, where).toBeLessThan(500);
+          // The one 5xx a caller can cause is asking to check a key with an app this machine cannot reach.
+          if (!(answer.statusCode === 502 && answer.body.includes('"CREDENTIALS_UNVERIFIED"'))) expect(answer.statusCode, where).toBeLessThan(500);
 
           const after = await snapshot(server);
           if (answer.statusCode >= 400) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Catalog, type AppDefinition } from '@authlink/core';
 import { decodeJwt, decodeProtectedHeader, exportPKCS8, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from './support/test-apps.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 /**
@@ -108,15 +109,7 @@ function catalogFor(service: TokenService): Catalog {
     { name: 'password', label: 'Password', secret: true, required: true, suppliedBy: 'user' as const },
   ];
   const bearer = [{ in: 'header' as const, name: 'Authorization', value: 'Bearer {accessToken}' }];
-  const app = (key: string, baseUrl: string, scheme: AppDefinition['authSchemes'][number]): AppDefinition => ({
-    key,
-    name: key,
-    description: `${key} (test app)`,
-    categories: ['test'],
-    docsUrl: 'https://example.com/docs',
-    baseUrl,
-    authSchemes: [scheme],
-  });
+  const app = (key: string, baseUrl: string, scheme: AppDefinition['authSchemes'][number]): AppDefinition => testApp(key, baseUrl, [scheme]);
   return Catalog.fromDefinitions([
     app('acme-signed', 'https://api.acme-signed.example', {
       scheme: 'BASIC_WITH_JWT',

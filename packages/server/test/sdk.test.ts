@@ -164,7 +164,7 @@ describe('SDK: integrations and apps', () => {
 describe('SDK: API-key connections', () => {
   it('makes an OpenAI connection ACTIVE at once and hands its key back as credentials', async () => {
     const entity = client.getEntity(newEntityId('melissa'));
-    const request = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY } });
+    const request = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false });
     expect(request.connectionStatus).toBe('ACTIVE');
     expect(request.redirectUrl).toBeNull();
     expect(request.connectedAccountId).toMatch(/^[a-z]+_[0-9a-z]+$/);
@@ -189,7 +189,7 @@ describe('SDK: API-key connections', () => {
     const entity = client.getEntity(newEntityId('shop-owner'));
     const shopifyIntegration = await client.integrations.create({ app: 'shopify', authScheme: 'API_KEY' });
     expect(shopifyIntegration.authScheme).toBe('API_KEY');
-    const request = await entity.initiateConnection({ integrationId: shopifyIntegration.id, data: { apiKey: 'shpat_0123456789', shop: 'acme-store' } });
+    const request = await entity.initiateConnection({ integrationId: shopifyIntegration.id, data: { apiKey: 'shpat_0123456789', shop: 'acme-store' }, validate: false });
     expect(request.connectionStatus).toBe('ACTIVE');
     const account = await client.connectedAccounts.get(request.connectedAccountId);
     expect(account).toMatchObject({ app: 'shopify', authScheme: 'API_KEY', status: 'ACTIVE' });
@@ -206,7 +206,7 @@ describe('SDK: API-key connections', () => {
     expect((refused as AuthLinkError).status).toBe(400);
     expect((refused as AuthLinkError).message).not.toContain('not-a-stripe-key');
 
-    const accepted = await entity.initiateConnection({ app: 'stripe', data: { apiKey: 'rk_test_0123456789abcdef' } });
+    const accepted = await entity.initiateConnection({ app: 'stripe', data: { apiKey: 'rk_test_0123456789abcdef' }, validate: false });
     expect(accepted.connectionStatus).toBe('ACTIVE');
   });
 });
@@ -336,14 +336,14 @@ describe('SDK: errors', () => {
     expect((error as AuthLinkError).problem?.code).toBe('VALIDATION_FAILED');
 
     const tooLongLabel = await rejectionOf(
-      client.getEntity(newEntityId('bad')).initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, labels: ['x'.repeat(65)] }),
+      client.getEntity(newEntityId('bad')).initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false, labels: ['x'.repeat(65)] }),
     );
     expect(tooLongLabel).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
     expect((tooLongLabel as AuthLinkError).fieldErrors.length).toBeGreaterThan(0);
   });
 
   it("answers 404 for another project's connected account, never its data", async () => {
-    const mine = await client.getEntity(newEntityId('owner')).initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY } });
+    const mine = await client.getEntity(newEntityId('owner')).initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false });
     const other = await createProject(server, 'project B');
     const clientB = new AuthLink({ apiKey: other.apiKey, baseUrl: server.url });
     await expect(clientB.connectedAccounts.get(mine.connectedAccountId)).rejects.toMatchObject({ code: 'CONNECTED_ACCOUNT_NOT_FOUND', status: 404 });
@@ -356,10 +356,10 @@ describe('SDK: listing and managing connected accounts', () => {
   it('filters the list by labels, status and entityId', async () => {
     const alice = client.getEntity(newEntityId('alice'));
     const bob = client.getEntity(newEntityId('bob'));
-    const workA = await alice.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, labels: ['work', 'team-x'] });
-    const personalA = await alice.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, labels: ['personal'] });
+    const workA = await alice.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false, labels: ['work', 'team-x'] });
+    const personalA = await alice.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false, labels: ['personal'] });
     const pendingA = await alice.initiateConnection({ integrationId: acme.id, redirectUrl: REDIRECT_URL, labels: ['work'] });
-    const workB = await bob.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, labels: ['work'] });
+    const workB = await bob.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false, labels: ['work'] });
 
     const ids = (accounts: ConnectedAccount[]) => accounts.map((a) => a.id).sort();
 
@@ -393,7 +393,7 @@ describe('SDK: listing and managing connected accounts', () => {
 
   it('disables, enables and deletes an account, erasing its credentials', async () => {
     const entity = client.getEntity(newEntityId('lifecycle'));
-    const { connectedAccountId: id } = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY } });
+    const { connectedAccountId: id } = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false });
 
     const disabled = await client.connectedAccounts.disable(id);
     expect(disabled).toMatchObject({ id, status: 'INACTIVE' });
@@ -417,8 +417,8 @@ describe('SDK: listing and managing connected accounts', () => {
 
   it('reads an entity with all its connected accounts', async () => {
     const entity = client.getEntity(newEntityId('entity-reader'));
-    const one = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, labels: ['a'] });
-    const two = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, labels: ['b'] });
+    const one = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false, labels: ['a'] });
+    const two = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false, labels: ['b'] });
 
     const details = await client.entities.get(entity.id);
     expect(details.id).toBe(entity.id);
@@ -435,7 +435,7 @@ describe('SDK: listing and managing connected accounts', () => {
   it('uses the entity "default" when none is named', async () => {
     const entity = client.getEntity();
     expect(entity.id).toBe('default');
-    const request = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY } });
+    const request = await entity.initiateConnection({ app: 'openai', data: { apiKey: OPENAI_KEY }, validate: false });
     expect((await client.connectedAccounts.get(request.connectedAccountId)).entityId).toBe('default');
     expect((await client.entities.get('default')).connectedAccounts.map((a) => a.id)).toContain(request.connectedAccountId);
   });

@@ -102,7 +102,8 @@ function capturePage(what: string, page: BrowserPage, ownLinkToken?: string): Br
 }
 
 async function initiate(body: Record<string, unknown>, key?: string): Promise<{ id: string; link: string | null; status: string }> {
-  const answer = await call('POST', '/api/v1/connected-accounts', { body, ...(key && { key }) });
+  // Made-up keys for real catalog apps: nothing here can reach the apps to check them.
+  const answer = await call('POST', '/api/v1/connected-accounts', { body: { validate: false, ...body }, ...(key && { key }) });
   expect(answer.status, answer.text).toBe(201);
   const link: string | null = answer.body.redirectUrl;
   if (link) keep('connect-link token', new URL(link).pathname.split('/').pop());

@@ -137,6 +137,16 @@ export const AuthSchemeDefinitionSchema = Type.Object(
     authorizationParams: Type.Optional(
       StringMap('Extra query parameters for the authorization request, e.g. access_type=offline.'),
     ),
+    incrementalAuthorization: Type.Optional(
+      Type.Object(
+        { params: Type.Optional(StringMap('Authorization request parameters that ask for it, e.g. include_granted_scopes=true.')) },
+        {
+          additionalProperties: false,
+          description:
+            'OAUTH2: a new authorization adds to the scopes granted before, so reconnecting for more scopes asks only for the missing ones.',
+        },
+      ),
+    ),
     jwt: Type.Optional(JwtDefinitionSchema),
     placement: Type.Array(CredentialPlacementSchema, {
       description: 'How the credentials are applied to API requests. OAUTH1 signs each request instead and declares none.',
@@ -150,6 +160,9 @@ export const TestRequestSchema = Type.Object(
   {
     method: Type.Union([Type.Literal('GET'), Type.Literal('POST')]),
     path: Type.String({ pattern: '^/', description: 'Path relative to baseUrl.' }),
+    body: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: 'POST only: a JSON body, e.g. a GraphQL query asking who the caller is.' }),
+    ),
     identity: Type.Optional(
       Type.Object(
         {

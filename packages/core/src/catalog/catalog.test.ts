@@ -182,6 +182,13 @@ describe('Catalog.load with bad entries', () => {
     expect(error.message).toContain('{tenant}');
   });
 
+  it('rejects a body on a GET test request', () => {
+    const error = loadError((app) => {
+      app['testRequest'] = { method: 'GET', path: '/me', body: { query: '{ me { id } }' } };
+    });
+    expect(error.path).toBe('/testRequest/body');
+  });
+
   it('rejects a placement that uses a credential the scheme does not have', () => {
     const error = loadError((app) => {
       app.authSchemes[1]!['placement'] = [{ in: 'header', name: 'Authorization', value: 'Bearer {accessToken}' }];
@@ -300,6 +307,22 @@ describe('Catalog.fromDefinitions', () => {
     const catalog = Catalog.fromDefinitions([input]);
     expect(Object.isFrozen(input)).toBe(false);
     expect(catalog.get('alpha')).not.toBe(input);
+  });
+
+  it('takes a BASIC scheme without password only when the username is the secret API key', () => {
+    const basic = (username: Record<string, unknown>): AppDefinition =>
+      ({
+        ...definition('keyed'),
+        authSchemes: [
+          {
+            scheme: 'BASIC',
+            fields: [{ name: 'username', label: 'API key', required: true, suppliedBy: 'user', ...username }],
+            placement: [{ in: 'header', name: 'Authorization', value: 'Basic {basic}' }],
+          },
+        ],
+      }) as AppDefinition;
+    expect(Catalog.fromDefinitions([basic({ secret: true })]).get('keyed')?.authSchemes[0]?.fields).toHaveLength(1);
+    expect(() => Catalog.fromDefinitions([basic({ secret: false })])).toThrow(/\/authSchemes\/0\/fields\/0\/secret: without a password field/);
   });
 
   it('rejects duplicate keys and invalid definitions', () => {

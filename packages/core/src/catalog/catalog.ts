@@ -36,7 +36,7 @@ export class CatalogError extends Error {
 /** Fields each scheme must declare; they must also be secret. */
 const REQUIRED_FIELDS: Partial<Record<AuthSchemeName, readonly string[]>> = {
   API_KEY: ['apiKey'],
-  BASIC: ['username', 'password'],
+  BASIC: ['username'],
   BEARER_TOKEN: ['token'],
   BASIC_WITH_JWT: ['username', 'password'],
   GOOGLE_SERVICE_ACCOUNT: ['serviceAccountJson'],
@@ -203,6 +203,21 @@ function checkSemantics(app: AppDefinition, file: string): void {
     checkAppTemplate(`/defaultHeaders/${escapePointer(header)}`, value);
   }
   if (app.testRequest !== undefined) checkAppTemplate('/testRequest/path', app.testRequest.path);
+  if (app.testRequest?.body !== undefined && app.testRequest.method !== 'POST') fail('/testRequest/body', 'only a POST test request has a body');
+}
+
+/**
+ * BASIC has a required, secret password — or none at all, for APIs that take an API key as the
+ * username and an empty password (Chargebee, Recurly): the username is then the secret.
+ */
+function checkBasicPassword(scheme: AuthSchemeDefinition, at: string, fail: (path: string, detail: string) => never): void {
+  const password = scheme.fields.findIndex((field) => field.name === 'password');
+  const field = scheme.fields[password];
+  if (field === undefined) {
+    const username = scheme.fields.findIndex((f) => f.name === 'username');
+    if (scheme.fields[username]?.secret !== true) fail(`${at}/fields/${username}/secret`, 'without a password field the username is the API key and must be secret');
+  } else if (!field.required) fail(`${at}/fields/${password}/required`, 'field "password" must be required');
+  else if (!field.secret) fail(`${at}/fields/${password}/secret`, 'field "password" must be secret');
 }
 
 function checkScheme(
@@ -233,6 +248,8 @@ function checkScheme(
       fail(`${at}/fields/${index}/secret`, `field "${name}" must be secret`);
     }
   }
+
+  if (scheme.scheme === 'BASIC') checkBasicPassword(scheme, at, fail);
 
   if (NEEDS_AUTHORIZATION_URL.has(scheme.scheme) && scheme.authorizationUrl === undefined) {
     fail(`${at}/authorizationUrl`, `${scheme.scheme} scheme requires authorizationUrl`);

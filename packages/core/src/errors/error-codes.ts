@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   PROXY_TARGET_REFUSED: { status: 400, title: "The proxy only reaches the app's own API host" },
   NO_API_BASE_URL: { status: 400, title: 'The app has no API base URL' },
   INVALID_FIELD: { status: 400, title: 'A field value is not valid' },
+  CREDENTIALS_REJECTED: { status: 400, title: "The app refused the credentials" },
   UNAUTHORIZED: { status: 401, title: 'Missing or invalid API key' },
   FORBIDDEN: { status: 403, title: 'Not allowed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
@@ -34,6 +35,7 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   PROVIDER_ERROR: { status: 502, title: 'The provider answered with an error' },
   PROVIDER_UNREACHABLE: { status: 502, title: 'The provider could not be reached' },
+  CREDENTIALS_UNVERIFIED: { status: 502, title: 'The credentials could not be checked with the app' },
   UPSTREAM_UNREACHABLE: { status: 502, title: "The app's API could not be reached" },
   UPSTREAM_TIMEOUT: { status: 504, title: "The app's API did not answer in time" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -47,7 +47,7 @@ export function createAuthlinkServices(options: AuthlinkServicesOptions): Authli
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const audit = new AuditLog(options.db, clock, logger);
-  const integrations = new IntegrationService({ db: options.db, vault: options.vault, catalog: options.catalog, clock, audit });
+  const integrations = new IntegrationService({ db: options.db, vault: options.vault, catalog: options.catalog, clock, audit, logger });
   const context: ServiceContext = {
     db: options.db,
     vault: options.vault,

@@ -2,7 +2,7 @@ import type { FieldDefinition } from '../catalog/app-definition.js';
 import { addSeconds } from '../clock.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { hashToken, randomToken } from '../ids.js';
-import type { Integration } from '../model.js';
+import type { AccountIdentity, Integration } from '../model.js';
 import { SchemeFailure, type AuthScheme, type ResolvedScheme } from '../schemes/auth-scheme.js';
 import type { ConnectedAccountRow } from '../storage/database-schema.js';
 import {
@@ -12,12 +12,46 @@ import {
   insertOAuthState,
   type ConnectLinkRecord,
 } from '../storage/repositories/connect-flow-repository.js';
-import { findConnectedAccountRow, transitionConnectedAccount } from '../storage/repositories/connected-account-repository.js';
+import { findConnectedAccountRow, identityColumns, transitionConnectedAccount } from '../storage/repositories/connected-account-repository.js';
+import { learnIdentity } from './account-identity.js';
+import { scopeColumns, scopesToAsk } from './account-scopes.js';
+import { checkCredentials } from './credential-check.js';
 import { planCompletion, type Completion } from './flow-completion.js';
 import { readProjectSettings } from './project-settings.js';
 import { withQuery } from './redirect-url.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
 import { appOf, callbackUrl, clientOf, schemeModule, startScheme, type ServiceContext } from './service-context.js';
+
+/** A check of typed credentials that the user can answer by typing others (or by trying again). */
+const FORM_CHECK_FAILURES: ReadonlySet<string> = new Set(['CREDENTIALS_REJECTED', 'CREDENTIALS_UNVERIFIED', 'MISSING_FIELD']);
+
+/** What the end user reads on the form: no advice meant for the developer (such as `validate: false`). */
+function formMessage(error: AuthlinkError, appName: string): string {
+  if (error.code === 'CREDENTIALS_REJECTED') return `${appName} refused these credentials. Check them and try again.`;
+  if (error.code === 'CREDENTIALS_UNVERIFIED') return `${appName} could not be reached to check these credentials. Please try again in a moment.`;
+  return error.message;
+}
+
+function requestedScopesOf(row: ConnectedAccountRow, integration: Integration): string[] {
+  return row.requested_scopes === null ? integration.scopes : (JSON.parse(row.requested_scopes) as string[]);
+}
+
+/**
+ * A new flow for the same provider account (same id) may say less than the first one did (an
+ * incremental grant without the email scope): what was known of that account stays.
+ */
+function sameAccountFilledIn(identity: AccountIdentity | null, row: ConnectedAccountRow): AccountIdentity | null {
+  if (identity?.id === undefined || identity.id !== row.identity_id) return identity;
+  const known: AccountIdentity = { id: row.identity_id };
+  if (row.identity_login !== null) known.login = row.identity_login;
+  if (row.identity_email !== null) known.email = row.identity_email;
+  if (row.identity_name !== null) known.name = row.identity_name;
+  return { ...known, ...identity };
+}
+
+function incrementalAuthorization(scheme: ResolvedScheme): ResolvedScheme['incrementalAuthorization'] {
+  return scheme.scheme === 'OAUTH2' ? scheme.incrementalAuthorization : undefined;
+}
 
 /** What the hosted form shows: never a secret value, only labels and public values. */
 export interface ConnectForm {
@@ -98,12 +132,26 @@ export class ConnectFlowService {
     }
     if (start.kind === 'redirect') return this.#beginAuthorization(linked, data, start.publicData);
 
+    let identity = null;
+    if (linked.row.skip_validation !== 1) {
+      try {
+        identity = (await checkCredentials(this.#ctx, linked.integration, start.credentials, start.publicData)).identity;
+      } catch (error) {
+        if (!(error instanceof AuthlinkError) || !FORM_CHECK_FAILURES.has(error.code)) throw error;
+        // The user typed these: they see why, and may try other values; nothing is stored.
+        const missing = linked.resolved.fields.filter((f) => f.suppliedBy === 'user' && stored[f.name] === undefined);
+        const form = this.#form(linked, missing);
+        return { kind: 'form', form: { ...form, error: formMessage(error, form.appName) } };
+      }
+    }
     const now = this.#ctx.clock().toISOString();
     const completion = await planCompletion(this.#ctx, linked.row, start.credentials);
     await this.#ctx.db.transaction().execute(async (trx) => {
       if (!(await consumeConnectLink(trx, linked.link.tokenHash, now))) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this link was used or has expired');
       const moved = await transitionConnectedAccount(trx, linked.row.project_id, linked.row.id, ['INITIATED'], {
         ...completion.update,
+        ...identityColumns(identity),
+        ...scopeColumns(linked.integration, requestedScopesOf(linked.row, linked.integration), start.credentials),
         data: JSON.stringify(start.publicData),
       });
       if (!moved) throw new AuthlinkError('CONNECT_LINK_INVALID', 'this connection is no longer waiting for input');
@@ -130,6 +178,7 @@ export class ConnectFlowService {
     if (!row || row.status !== 'INITIATED') return { status: 'failed', error: 'connection_not_pending', location: null };
     const integration = await this.#ctx.integrations.get(record.projectId, row.integration_id);
     const scheme = schemeModule(integration);
+    const resolved = resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration);
     const data = JSON.parse(row.data) as Record<string, string>;
     try {
       // The project binds flows to the browser that opened the link: a callback from any other
@@ -139,7 +188,7 @@ export class ConnectFlowService {
       }
       if (!scheme.complete) throw new SchemeFailure(`${integration.authScheme} has no callback`);
       const credentials = await scheme.complete({
-        scheme: resolveIntegrationScheme(appOf(this.#ctx, integration.app), integration),
+        scheme: resolved,
         client: await clientOf(this.#ctx, integration),
         redirectUri: callbackUrl(this.#ctx),
         callbackUrl: url,
@@ -149,7 +198,13 @@ export class ConnectFlowService {
         now: this.#ctx.clock(),
       });
       const completion = await planCompletion(this.#ctx, row, credentials);
-      const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], completion.update);
+      const identity = sameAccountFilledIn(await learnIdentity(this.#ctx, integration, credentials, data), row);
+      const previouslyGranted = incrementalAuthorization(resolved) && row.granted_scopes !== null ? (JSON.parse(row.granted_scopes) as string[]) : [];
+      const moved = await transitionConnectedAccount(this.#ctx.db, row.project_id, row.id, ['INITIATED'], {
+        ...completion.update,
+        ...identityColumns(identity),
+        ...scopeColumns(integration, requestedScopesOf(row, integration), credentials, previouslyGranted),
+      });
       if (!moved) return { status: 'failed', error: 'connection_not_pending', location: null };
       this.#ctx.logger.info({ projectId: row.project_id, connectedAccountId: row.id, app: row.app }, 'oauth connection completed');
       return this.#completed(row, completion, 'callback');
@@ -169,13 +224,17 @@ export class ConnectFlowService {
   async #beginAuthorization(linked: LinkedAccount, data: Record<string, string>, publicData: Record<string, string>): Promise<RedirectOutcome> {
     const { integration, row } = linked;
     if (!linked.scheme.authorize) throw new AuthlinkError('UNSUPPORTED_AUTH_SCHEME', `${integration.authScheme} has no authorization step`);
+    const incremental = incrementalAuthorization(linked.resolved);
+    const granted = row.granted_scopes === null ? null : (JSON.parse(row.granted_scopes) as string[]);
+    const scopes = scopesToAsk(requestedScopesOf(row, integration), granted, incremental !== undefined);
+    const scheme = incremental?.params && granted !== null ? { ...linked.resolved, authorizationParams: { ...linked.resolved.authorizationParams, ...incremental.params } } : linked.resolved;
     let authorization;
     try {
       authorization = await linked.scheme.authorize({
-        scheme: linked.resolved,
+        scheme,
         // OAuth 1.0a signs the request token request with the consumer secret (RFC 5849 §2.1).
         client: await clientOf(this.#ctx, integration),
-        scopes: integration.scopes,
+        scopes,
         redirectUri: callbackUrl(this.#ctx),
         data,
       });

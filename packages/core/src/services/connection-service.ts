@@ -18,6 +18,7 @@ import {
   deleteConnectedAccountRow,
   findConnectedAccount,
   findConnectedAccountRow,
+  identityColumns,
   insertConnectedAccount,
   listConnectedAccounts,
   replaceLabels,
@@ -34,6 +35,8 @@ import type { AuthConfigInput } from './integration-service.js';
 import { assertRedirectAllowed } from './project-settings.js';
 import { validateRedirectUrl } from './redirect-url.js';
 import { connectUrl, startScheme, type ServiceContext } from './service-context.js';
+import { checkCredentials } from './credential-check.js';
+import { hasScopes, scopeColumns, union } from './account-scopes.js';
 
 export interface InitiateInput {
   integrationId?: string | undefined;
@@ -44,11 +47,16 @@ export interface InitiateInput {
   authScheme?: AuthSchemeName | undefined;
   authConfig?: AuthConfigInput | undefined;
   data?: Record<string, string> | undefined;
+  /** false: don't check typed credentials against the app's test endpoint (default: check). */
+  validate?: boolean | undefined;
 }
 
 export interface ReinitiateInput {
   redirectUrl?: string | undefined;
   data?: Record<string, string> | undefined;
+  validate?: boolean | undefined;
+  /** Scopes to add to those the account asked for before. */
+  scopes?: string[] | undefined;
 }
 
 export interface CredentialsView {
@@ -79,6 +87,7 @@ export class ConnectionService {
     const accountId = newId('ca', now);
     const data = input.data ?? {};
     const start = await startScheme(this.#ctx, integration, data, newRow ? () => this.#ctx.integrations.clientOfRow(newRow) : undefined);
+    const check = start.kind === 'ready' && input.validate !== false ? await checkCredentials(this.#ctx, integration, start.credentials, start.publicData) : undefined;
 
     const row: NewConnectedAccountRow = {
       id: accountId,
@@ -96,6 +105,9 @@ export class ConnectionService {
       redirect_url: redirectUrl,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
+      ...identityColumns(check?.identity ?? null),
+      ...scopeColumns(integration, integration.scopes, start.kind === 'ready' ? start.credentials : undefined),
+      skip_validation: input.validate === false ? 1 : 0,
     };
     const token = start.kind === 'ready' ? null : randomToken();
     await this.#ctx.db.transaction().execute(async (trx) => {
@@ -125,6 +137,9 @@ export class ConnectionService {
     const integration = await this.#ctx.integrations.get(projectId, account.integrationId);
     const data = { ...account.data, ...input.data };
     const start = await startScheme(this.#ctx, integration, data);
+    const validate = input.validate ?? !(await this.#validationWaived(projectId, id));
+    const check = start.kind === 'ready' && validate ? await checkCredentials(this.#ctx, integration, start.credentials, start.publicData) : undefined;
+    const requestedScopes = union(account.requestedScopes ?? integration.scopes, input.scopes ?? []);
     const now = this.#ctx.clock();
     const token = start.kind === 'ready' ? null : randomToken();
     const status: ConnectionStatus = start.kind === 'ready' ? 'ACTIVE' : 'INITIATED';
@@ -140,6 +155,12 @@ export class ConnectionService {
         confirmation_hash: null,
         redirect_url: redirectUrl,
         updated_at: now.toISOString(),
+        skip_validation: validate ? 0 : 1,
+        ...(start.kind === 'ready' && {
+          ...identityColumns(check?.identity ?? null),
+          ...scopeColumns(integration, requestedScopes, start.credentials),
+        }),
+        ...(start.kind !== 'ready' && hasScopes(integration) && { requested_scopes: JSON.stringify(requestedScopes) }),
       });
       if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} changed meanwhile; try again`);
       if (token !== null) await this.#insertLink(trx, projectId, id, token, now);
@@ -295,6 +316,10 @@ export class ConnectionService {
     if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ${account.status}; cannot make it ${to}`);
     this.#record(projectId, actor, 'connected_account.status_changed', id, 'success', { from: account.status, to });
     return this.get(projectId, id);
+  }
+
+  async #validationWaived(projectId: string, id: string): Promise<boolean> {
+    return (await findConnectedAccountRow(this.#ctx.db, projectId, id))?.skip_validation === 1;
   }
 
   #record(projectId: string, actor: AuditActor, action: 'connected_account.initiated' | 'connected_account.status_changed' | 'connected_account.deleted' | 'credentials.read' | 'credentials.refreshed', id: string, outcome: 'success' | 'failure', detail: AuditDetail): void {

@@ -4,7 +4,7 @@ import { renderTemplate, templateFields } from '../catalog/template.js';
 import type { Clock } from '../clock.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
-import type { Integration, IntegrationConfig, Page } from '../model.js';
+import type { DiscoveredSetting, Integration, IntegrationConfig, Page } from '../model.js';
 import { discoverIssuer } from '../schemes/oauth2-discovery.js';
 import { findAuthScheme } from '../schemes/scheme-registry.js';
 import type { IntegrationRow } from '../storage/database-schema.js';
@@ -21,6 +21,7 @@ import {
 } from '../storage/repositories/integration-repository.js';
 import type { Vault } from '../vault/vault.js';
 import type { AuditActor, AuditLog } from './audit-log.js';
+import type { Logger } from './logger.js';
 
 /** What a project may set on an integration (`authConfig` in the API). */
 export interface AuthConfigInput {
@@ -129,6 +130,21 @@ function checkSchemeNeeds(app: AppDefinition | undefined, appKey: string, authSc
   }
 }
 
+/** The discovered settings replaced by a new reading; those the project set itself are kept. */
+function withRediscovered(config: IntegrationConfig, fresh: IntegrationConfig): IntegrationConfig {
+  const next: Record<string, unknown> = { ...config };
+  const discovered = new Set(config.discovered ?? []);
+  for (const key of discovered) delete next[key];
+  for (const [key, value] of Object.entries(fresh)) {
+    // A setting the project chose itself stays; one the server advertises for the first time is taken.
+    if (discovered.has(key as DiscoveredSetting) || !(key in config)) {
+      next[key] = value;
+      discovered.add(key as DiscoveredSetting);
+    }
+  }
+  return { ...(next as IntegrationConfig), discovered: [...discovered] };
+}
+
 /** Integrations: a project's configuration of one app. Client secrets go through the vault. */
 export class IntegrationService {
   readonly #db: Executor;
@@ -137,8 +153,11 @@ export class IntegrationService {
   readonly #clock: Clock;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Executor; vault: Vault; catalog: Catalog; clock: Clock; audit: AuditLog }) {
+  readonly #logger: Logger | undefined;
+
+  constructor(deps: { db: Executor; vault: Vault; catalog: Catalog; clock: Clock; audit: AuditLog; logger?: Logger }) {
     this.#audit = deps.audit;
+    this.#logger = deps.logger;
     this.#db = deps.db;
     this.#vault = deps.vault;
     this.#catalog = deps.catalog;
@@ -170,6 +189,7 @@ export class IntegrationService {
       config: JSON.stringify(config),
       created_at: now,
       updated_at: now,
+      metadata_refreshed_at: config.discovered ? now : null,
     };
   }
 
@@ -218,6 +238,7 @@ export class IntegrationService {
       if (authConfig.clientId !== undefined) update.client_id = authConfig.clientId;
       if (authConfig.clientSecret !== undefined) update.client_secret_ciphertext = this.#vault.encrypt(authConfig.clientSecret, clientSecretContext(id));
       if (authConfig.scopes !== undefined) update.scopes = JSON.stringify(authConfig.scopes);
+      if (authConfig.issuer !== undefined) update.metadata_refreshed_at = this.#clock().toISOString();
       await updateIntegrationRow(trx, projectId, id, update);
     });
     this.#audit.record({
@@ -250,6 +271,41 @@ export class IntegrationService {
     return countAccountsOfIntegration(this.#db, projectId, id);
   }
 
+  /**
+   * Reads again the metadata of integrations configured by issuer whose copy is older than
+   * `olderThan` (servers move endpoints and turn on PKCE). A server that cannot be read keeps the
+   * copy it had, and is asked again after the next interval. Returns how many were re-read.
+   */
+  async refreshStaleMetadata(olderThan: Date, limit: number): Promise<number> {
+    const stale = await this.#db
+      .selectFrom('integrations')
+      .selectAll()
+      .where('metadata_refreshed_at', '<', olderThan.toISOString())
+      .orderBy('metadata_refreshed_at')
+      .limit(limit)
+      .execute();
+    for (const row of stale) {
+      const config = JSON.parse(row.config) as IntegrationConfig;
+      const now = this.#clock().toISOString();
+      let next = config;
+      try {
+        if (config.issuer === undefined || !config.discovered) throw new Error('no issuer');
+        next = withRediscovered(config, await discoverIssuer(config.issuer));
+      } catch (error) {
+        this.#logger?.warn({ projectId: row.project_id, integrationId: row.id, err: error instanceof Error ? error.message : String(error) }, 'issuer metadata could not be read again; keeping the previous copy');
+      }
+      const changed = JSON.stringify(next) !== row.config;
+      await this.#db
+        .updateTable('integrations')
+        .set({ metadata_refreshed_at: now, ...(changed && { config: JSON.stringify(next), updated_at: now }) })
+        .where('id', '=', row.id)
+        .where('config', '=', row.config)
+        .execute();
+      if (changed) this.#logger?.info({ projectId: row.project_id, integrationId: row.id }, 'issuer metadata changed; integration updated');
+    }
+    return stale.length;
+  }
+
   /** Client credentials of an integration that is prepared but not yet written. */
   async clientOfRow(row: IntegrationRow): Promise<{ clientId: string; clientSecret: string | null }> {
     return {
@@ -276,10 +332,13 @@ export class IntegrationService {
       // Discovery finds the token endpoint (RFC 8414), which is all a client credentials grant needs.
       if (authScheme !== 'OAUTH2' && authScheme !== 'CLIENT_CREDENTIALS') throw invalid('/authConfig/issuer', 'only OAUTH2 and CLIENT_CREDENTIALS integrations use an issuer');
       config = await discoverIssuer(input.issuer);
+      config.discovered = Object.keys(config) as DiscoveredSetting[];
     }
     for (const key of URL_KEYS) if (input[key] !== undefined) config[key] = input[key];
     if (input.tokenEndpointAuthMethod !== undefined) config.tokenEndpointAuthMethod = input.tokenEndpointAuthMethod;
     if (input.pkce !== undefined) config.pkce = input.pkce;
+    // What the project set itself stays when the metadata is read again.
+    if (config.discovered) config.discovered = config.discovered.filter((key) => !(key in input) || key === 'issuer');
     if (input.authorizationParams !== undefined) config.authorizationParams = input.authorizationParams;
     return config;
   }

@@ -10,12 +10,19 @@ export interface RefreshSchedulerOptions {
   horizonSeconds: number;
   /** Accounts per sweep; the rest wait for the next one. */
   batchSize: number;
+  /** Integrations configured by issuer read its metadata again after this long. */
+  metadataMaxAgeSeconds: number;
 }
 
-export const DEFAULT_REFRESH_SCHEDULE: RefreshSchedulerOptions = Object.freeze({ intervalSeconds: 30, horizonSeconds: 6 * 60, batchSize: 100 });
+export const DEFAULT_REFRESH_SCHEDULE: RefreshSchedulerOptions = Object.freeze({
+  intervalSeconds: 30,
+  horizonSeconds: 6 * 60,
+  batchSize: 100,
+  metadataMaxAgeSeconds: 24 * 60 * 60,
+});
 
 /**
- * Renews credentials nobody is reading, so an account stays usable for months untouched. Each
+ * Renews credentials nobody is reading, and re-reads issuers' metadata when it is old, so an account stays usable for months untouched. Each
  * account goes through the same refresher as reads do, so the lease keeps sweeps of several
  * processes from refreshing the same account twice.
  */
@@ -63,6 +70,11 @@ export class RefreshScheduler {
         // Recorded on the account by the refresher; one bad account must not stop the sweep.
         this.#ctx.logger.warn({ connectedAccountId: account.id, err: error instanceof Error ? error.message : String(error) }, 'background refresh failed');
       }
+    }
+    try {
+      await this.#ctx.integrations.refreshStaleMetadata(addSeconds(now, -this.#options.metadataMaxAgeSeconds), this.#options.batchSize);
+    } catch (error) {
+      this.#ctx.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'issuer metadata sweep failed');
     }
     return due.length;
   }

@@ -35,6 +35,8 @@ export interface IntegrationsTable {
   config: string;
   created_at: string;
   updated_at: string;
+  /** When the issuer's metadata was last read (integrations configured by `issuer`). */
+  metadata_refreshed_at: string | null;
 }
 
 export interface EntitiesTable {
@@ -68,6 +70,16 @@ export interface ConnectedAccountsTable {
   next_refresh_at: string | null;
   /** Set while the initiator's server has yet to confirm the user (the project's confirmation step). */
   confirmation_hash: string | null;
+  /** The account at the provider (non-secret): its id, login, email and name when known. */
+  identity_id: string | null;
+  identity_login: string | null;
+  identity_email: string | null;
+  identity_name: string | null;
+  /** JSON arrays of scope strings; null for schemes without scopes. */
+  requested_scopes: string | null;
+  granted_scopes: string | null;
+  /** The initiator passed `validate: false`: credentials are not checked against the app's test endpoint. */
+  skip_validation: Generated<number>;
 }
 
 export interface ConnectedAccountLabelsTable {

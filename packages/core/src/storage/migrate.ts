@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/0001-initial.js';
 import * as credentialLifecycle from './migrations/0002-credential-lifecycle.js';
 import * as projectSecurity from './migrations/0003-project-security.js';
+import * as connectionQuality from './migrations/0004-connection-quality.js';
 
 /** Migrations are imported statically: the list is code-reviewed and works from src and dist alike. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-credential-lifecycle': credentialLifecycle,
   '0003-project-security': projectSecurity,
+  '0004-connection-quality': connectionQuality,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

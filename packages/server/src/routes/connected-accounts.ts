@@ -22,6 +22,9 @@ export function connectedAccountView(account: ConnectedAccount) {
     authScheme: account.authScheme,
     labels: account.labels,
     data: account.data,
+    accountIdentity: account.accountIdentity,
+    requestedScopes: account.requestedScopes,
+    grantedScopes: account.grantedScopes,
     createdAt: account.createdAt,
     updatedAt: account.updatedAt,
   };
@@ -64,6 +67,9 @@ export const connectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = asyn
             integrationId: Type.Optional(IdSchema),
             status: Type.Optional(ConnectionStatusSchema),
             labels: Type.Optional(Type.Array(LabelSchema, { maxItems: 32, description: 'Repeat the parameter; an account matches when it has all.' })),
+            accountIdentity: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 320, description: "The provider account's id, login or email (email case-insensitive)." }),
+            ),
             ...PageQuerySchema,
           },
           { additionalProperties: false },

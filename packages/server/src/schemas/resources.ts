@@ -88,6 +88,21 @@ export const UpdateIntegrationBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const AccountIdentitySchema = Type.Object(
+  {
+    id: Type.Optional(Type.String()),
+    login: Type.Optional(Type.String()),
+    email: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+
+const ValidateSchema = Type.Boolean({
+  description: "Check API_KEY, BASIC and BEARER_TOKEN credentials against the app's test endpoint before the account becomes ACTIVE. Default: true.",
+});
+
 export const ConnectedAccountSchema = Type.Object({
   id: Type.String(),
   status: ConnectionStatusSchema,
@@ -98,6 +113,11 @@ export const ConnectedAccountSchema = Type.Object({
   authScheme: AuthSchemeSchema,
   labels: Type.Array(Type.String()),
   data: Type.Record(Type.String(), Type.String(), { description: 'Non-secret fields, e.g. a Shopify shop.' }),
+  accountIdentity: Type.Union([AccountIdentitySchema, Type.Null()], {
+    description: "The provider's account behind the connection (from the ID token, userinfo or the app's test endpoint); null when unknown.",
+  }),
+  requestedScopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  grantedScopes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'As the provider reported them (OAuth).' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -113,12 +133,23 @@ export const InitiateBody = Type.Object(
     authConfig: Type.Optional(AuthConfigSchema),
     data: Type.Optional(FieldValuesSchema),
     connectedAccountParams: Type.Optional(FieldValuesSchema),
+    validate: Type.Optional(ValidateSchema),
   },
   { additionalProperties: false },
 );
 
 export const ReinitiateBody = Type.Object(
-  { redirectUrl: Type.Optional(UrlSchema), data: Type.Optional(FieldValuesSchema) },
+  {
+    redirectUrl: Type.Optional(UrlSchema),
+    data: Type.Optional(FieldValuesSchema),
+    validate: Type.Optional(ValidateSchema),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' }), {
+        maxItems: 100,
+        description: 'Scopes to add to those asked for before. Where the provider supports incremental authorization only the missing ones are asked for.',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

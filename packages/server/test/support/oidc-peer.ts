@@ -48,6 +48,11 @@ export interface OidcPeerOptions {
    * `{ sub: id, email: id contains '@' ? id : `${id}@example.com`, email_verified: true, name: `User ${id}` }`.
    */
   accountClaims?: (accountId: string) => Record<string, unknown>;
+  /**
+   * Where the server publishes its metadata: `openid` (OpenID Connect discovery, the default) or
+   * `rfc8414` (only `/.well-known/oauth-authorization-server`, as plain OAuth 2.0 servers do).
+   */
+  metadata?: 'openid' | 'rfc8414';
 }
 
 export interface OidcPeerTokenRequest {
@@ -60,6 +65,8 @@ export interface OidcPeerTokenRequest {
 export interface OidcPeer {
   /** e.g. http://127.0.0.1:PORT (no trailing slash). Discovery: `${issuer}/.well-known/openid-configuration`. */
   issuer: string;
+  /** Paths of the metadata documents asked for, in order, with the status answered. */
+  metadataRequests: Array<{ path: string; status: number }>;
   authorizationEndpoint: string;
   tokenEndpoint: string;
   userinfoEndpoint: string;
@@ -391,12 +398,30 @@ export async function startOidcPeer(opts: OidcPeerOptions): Promise<OidcPeer> {
     }
   });
 
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  const metadataRequests: OidcPeer['metadataRequests'] = [];
+  const OPENID_METADATA = '/.well-known/openid-configuration';
+  const RFC8414_METADATA = '/.well-known/oauth-authorization-server';
+  server.on('request', (request, response) => {
+    const path = request.url?.split('?')[0] ?? '';
+    if (path === OPENID_METADATA || path === RFC8414_METADATA) {
+      const served = (opts.metadata ?? 'openid') === 'openid' ? OPENID_METADATA : RFC8414_METADATA;
+      metadataRequests.push({ path, status: path === served ? 200 : 404 });
+      if (path !== served) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+        return;
+      }
+      // The same document, at the location RFC 8414 §3 gives it.
+      request.url = OPENID_METADATA;
+    }
+    void handle(request, response);
+  });
 
   let closed: Promise<void> | undefined;
 
   return {
     issuer,
+    metadataRequests,
     authorizationEndpoint: `${issuer}${ROUTES.authorization}`,
     tokenEndpoint: `${issuer}${ROUTES.token}`,
     userinfoEndpoint: `${issuer}${ROUTES.userinfo}`,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { AuthSchemeName } from '../../catalog/app-definition.js';
-import type { ConnectedAccount, ConnectionStatus } from '../../model.js';
+import type { AccountIdentity, ConnectedAccount, ConnectionStatus } from '../../model.js';
 import type { ConnectedAccountRow, ConnectedAccountUpdate, NewConnectedAccountRow } from '../database-schema.js';
 import { decodeCursor, toPage, type Executor } from '../executor.js';
 
@@ -15,6 +15,8 @@ export interface ConnectedAccountFilter {
   apps?: readonly string[] | undefined;
   integrationIds?: readonly string[] | undefined;
   statuses?: readonly ConnectionStatus[] | undefined;
+  /** Matches the account's identity id, login or email (email case-insensitively). */
+  accountIdentity?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -32,8 +34,30 @@ export function toConnectedAccount(row: ConnectedAccountRow, labels: string[]): 
     labels,
     data: JSON.parse(row.data) as Record<string, string>,
     redirectUrl: row.redirect_url,
+    accountIdentity: identityOf(row),
+    requestedScopes: row.requested_scopes === null ? null : (JSON.parse(row.requested_scopes) as string[]),
+    grantedScopes: row.granted_scopes === null ? null : (JSON.parse(row.granted_scopes) as string[]),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+function identityOf(row: ConnectedAccountRow): AccountIdentity | null {
+  const identity: AccountIdentity = {};
+  if (row.identity_id !== null) identity.id = row.identity_id;
+  if (row.identity_login !== null) identity.login = row.identity_login;
+  if (row.identity_email !== null) identity.email = row.identity_email;
+  if (row.identity_name !== null) identity.name = row.identity_name;
+  return Object.keys(identity).length === 0 ? null : identity;
+}
+
+/** The columns that store an identity (all four, so that a new identity replaces the old one whole). */
+export function identityColumns(identity: AccountIdentity | null): Pick<ConnectedAccountUpdate, 'identity_id' | 'identity_login' | 'identity_email' | 'identity_name'> {
+  return {
+    identity_id: identity?.id ?? null,
+    identity_login: identity?.login ?? null,
+    identity_email: identity?.email?.toLowerCase() ?? null,
+    identity_name: identity?.name ?? null,
   };
 }
 
@@ -94,6 +118,12 @@ export async function listConnectedAccounts(
   if (filter.apps) query = filter.apps.length > 0 ? query.where('app', 'in', filter.apps) : query.where(none);
   if (filter.integrationIds) query = filter.integrationIds.length > 0 ? query.where('integration_id', 'in', filter.integrationIds) : query.where(none);
   if (filter.statuses) query = filter.statuses.length > 0 ? query.where('status', 'in', filter.statuses) : query.where(none);
+  const identity = filter.accountIdentity;
+  if (identity !== undefined) {
+    query = query.where((eb) =>
+      eb.or([eb('identity_id', '=', identity), eb('identity_login', '=', identity), eb('identity_email', '=', identity.toLowerCase())]),
+    );
+  }
   const labels = [...new Set(filter.labels ?? [])];
   if (labels.length > 0) {
     // An account matches when it carries every requested label.

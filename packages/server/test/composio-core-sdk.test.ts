@@ -5,7 +5,7 @@
 import { Composio, ComposioError } from 'composio-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusedAttempts } from './support/loopback-only.js';
-import { BASIC_APP, CALLBACK_URL, CLIENT, KEY_APP, OAUTH_APP, consentInBrowser, newUserId, startComposioFixture, type ComposioFixture } from './support/composio-fixture.js';
+import { BASIC_APP, CALLBACK_URL, CLIENT, KEY_APP, OAUTH_APP, REFUSED_KEY, consentInBrowser, newUserId, startComposioFixture, type ComposioFixture } from './support/composio-fixture.js';
 
 let fx: ComposioFixture;
 let composio: Composio;
@@ -85,6 +85,17 @@ describe('composio-core 0.5.39 against authlink', () => {
 
     const credentials = await fx.server.api('GET', `/api/v1/connected-accounts/${request.connectedAccountId}/credentials`);
     expect(credentials.body.credentials).toMatchObject({ apiKey: 'ak-v1-secret-value' });
+    // The key was tried against the app before the account became ACTIVE.
+    expect(fx.keyChecks).toContain('ak-v1-secret-value');
+  });
+
+  it('refuses a key the app refuses, with a 4xx the SDK reports, and keeps no account', async () => {
+    const user = newUserId('v1-refused');
+    const refused = await rejectionOf(composio.getEntity(user).initiateConnection({ appName: KEY_APP, authMode: 'API_KEY', connectionParams: { api_key: REFUSED_KEY } }));
+    expect(refused.errCode).toBe('BACKEND::BAD_REQUEST');
+    expect(refused.description).toContain('refused these credentials');
+    expect(fx.keyChecks).toContain(REFUSED_KEY);
+    expect((await composio.connectedAccounts.list({ entityId: user, showDisabled: true })).items).toEqual([]);
   });
 
   it('asks the end user for a key it was not given: INITIATED with a hosted form', async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshot } from './support/database-snapshot.js';
 import { readAnswer } from './support/http-answer.js';
-import { KEY_APP, OAUTH_APP, newUserId, startComposioFixture, type ComposioFixture } from './support/composio-fixture.js';
+import { KEY_APP, OAUTH_APP, REFUSED_KEY, newUserId, startComposioFixture, type ComposioFixture } from './support/composio-fixture.js';
 import { createProject } from './support/test-server.js';
 
 let fx: ComposioFixture;
@@ -83,6 +83,20 @@ describe('the Composio compatibility layer over HTTP', () => {
     const bothEntities = await call('GET', '/api/v1/connectedAccounts?user_uuid=a&entityId=b');
     expect([bothEntities.status, bothEntities.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(await snapshot(fx.server)).toEqual(before);
+  });
+
+  it('skips the credential check with validate_credentials: false, as Composio clients ask for it', async () => {
+    const checks = fx.keyChecks.length;
+    const unchecked = await call('POST', '/api/v3.1/connected_accounts', {
+      body: { auth_config: { id: keyConfigId }, connection: { user_id: newUserId('unchecked'), state: { authScheme: 'API_KEY', val: { api_key: REFUSED_KEY } } }, validate_credentials: false },
+    });
+    expect([unchecked.status, unchecked.body.status]).toEqual([201, 'ACTIVE']);
+    expect(fx.keyChecks.length).toBe(checks);
+    const checked = await call('POST', '/api/v3.1/connected_accounts', {
+      body: { auth_config: { id: keyConfigId }, connection: { user_id: newUserId('checked'), state: { authScheme: 'API_KEY', val: { api_key: REFUSED_KEY } } } },
+    });
+    expect([checked.status, checked.body.code]).toEqual([400, 'CREDENTIALS_REJECTED']);
+    expect(fx.keyChecks.length).toBe(checks + 1);
   });
 
   it('answers a Composio endpoint it does not offer with a 404 that says so', async () => {

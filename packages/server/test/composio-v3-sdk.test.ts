@@ -5,7 +5,7 @@
 import { AuthScheme, Composio, ComposioMultipleConnectedAccountsError, ConnectionRequestFailedError } from '@composio/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { refusedAttempts } from './support/loopback-only.js';
-import { APP_ORIGIN, BASIC_APP, CALLBACK_URL, CLIENT, KEY_APP, OAUTH_APP, consentInBrowser, consentToResultPage, newUserId, startComposioFixture, type ComposioFixture } from './support/composio-fixture.js';
+import { APP_ORIGIN, BASIC_APP, CALLBACK_URL, CLIENT, KEY_APP, OAUTH_APP, REFUSED_KEY, consentInBrowser, consentToResultPage, newUserId, startComposioFixture, type ComposioFixture } from './support/composio-fixture.js';
 
 let fx: ComposioFixture;
 let composio: Composio;
@@ -98,6 +98,13 @@ describe('@composio/core 0.17.0 against authlink', () => {
     expect(JSON.stringify(await composio.connectedAccounts.get(request.id))).not.toContain('ak-v3-secret-value');
     const credentials = await fx.server.api('GET', `/api/v1/connected-accounts/${request.id}/credentials`);
     expect(credentials.body.credentials).toMatchObject({ apiKey: 'ak-v3-secret-value' });
+    expect(fx.keyChecks).toContain('ak-v3-secret-value');
+
+    // A key the app refuses: a 400, and no account.
+    const refusedUser = newUserId('v3-refused');
+    const refused = await rejectionOf(composio.connectedAccounts.initiate(refusedUser, keyConfigId, { config: AuthScheme.APIKey({ api_key: REFUSED_KEY }) }));
+    expect([refused.status, refused.message]).toEqual([400, expect.stringContaining('refused these credentials')]);
+    expect((await composio.connectedAccounts.list({ userIds: [refusedUser] })).items).toEqual([]);
 
     // Without the key: the end user types it on a hosted form.
     const asked = await composio.toolkits.authorize(newUserId('v3-key-form'), KEY_APP);

@@ -1,8 +1,10 @@
 /**
  * What the Composio SDK suites share: a real authlink server on 127.0.0.1 whose catalog holds an
- * OAuth 2.0 app served by a real OpenID provider (oidc-provider) and an API-key app with no remote
- * host, and a scripted browser that plays the end user.
+ * OAuth 2.0 app served by a real OpenID provider (oidc-provider), an API-key app whose API (which
+ * checks keys) is a local server, and a BASIC app; and a scripted browser that plays the end user.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Catalog, type AppDefinition } from '@authlink/core';
 import { expect } from 'vitest';
 import { BrowserClient, authorizeAtOidcPeer, type BrowserPage } from './browser-client.js';
@@ -18,15 +20,37 @@ export const CLIENT = { clientId: 'composio-compat-test', clientSecret: 'composi
 export const APP_ORIGIN = 'http://app.example';
 export const CALLBACK_URL = `${APP_ORIGIN}/connected`;
 
+/** The one key the local app API refuses. */
+export const REFUSED_KEY = 'ak-refused-by-the-app';
+
 export interface ComposioFixture {
   server: TestServer;
   peer: OidcPeer;
+  /** Keys the API-key app's test endpoint was asked about, in order. */
+  keyChecks: string[];
   /** `<authlink>/compat/composio`: what both SDKs get as their base URL. */
   baseUrl: string;
   close: () => Promise<void>;
 }
 
-function catalogFor(peer: OidcPeer): Catalog {
+/**
+ * The API-key app's own API on 127.0.0.1: `GET /me` answers who the key belongs to, and 401 for
+ * the refused key. authlink asks it before an account with a typed key becomes ACTIVE.
+ */
+async function startKeyApi(keyChecks: string[]): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const key = String(request.headers['x-api-key'] ?? '');
+    keyChecks.push(key);
+    const known = request.url === '/api/me' && key.startsWith('ak-') && key !== REFUSED_KEY;
+    response.writeHead(known ? 200 : 401, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(known ? { id: `user-of-${key}` } : { error: 'unauthorized' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/api`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function catalogFor(peer: OidcPeer, keyApiUrl: string): Catalog {
   const oauthApp: AppDefinition = {
     key: OAUTH_APP,
     name: 'Acme Identity',
@@ -49,14 +73,14 @@ function catalogFor(peer: OidcPeer): Catalog {
       },
     ],
   };
-  // No test request and no reachable host: connecting with a key needs nothing outside this process.
   const keyApp: AppDefinition = {
     key: KEY_APP,
     name: 'Acme Keys',
     description: 'An app that takes an API key',
     categories: ['test'],
     docsUrl: 'https://example.com/docs',
-    baseUrl: 'http://127.0.0.1:9/api',
+    baseUrl: keyApiUrl,
+    testRequest: { method: 'GET', path: '/me', identity: { id: '/id' } },
     authSchemes: [
       {
         scheme: 'API_KEY',
@@ -93,14 +117,18 @@ export async function startComposioFixture(): Promise<ComposioFixture> {
   // The provider must know authlink's callback before authlink's catalog can know the provider.
   const port = await freePort();
   const peer = await startOidcPeer({ clients: [{ ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/oauth/callback`] }] });
-  const server = await startTestServer({ logLevel: 'warn', catalog: catalogFor(peer), port });
+  const keyChecks: string[] = [];
+  const keyApi = await startKeyApi(keyChecks);
+  const server = await startTestServer({ logLevel: 'warn', catalog: catalogFor(peer, keyApi.url), port });
   return {
     server,
     peer,
+    keyChecks,
     baseUrl: `${server.url}/compat/composio`,
     close: async () => {
       await server.close();
       await peer.close();
+      await keyApi.close();
     },
   };
 }

@@ -90,19 +90,28 @@ function ourStatuses(value: string | undefined): ConnectionStatus[] | undefined 
 export const v3ConnectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
   const { connections, integrations } = services;
 
-  async function start(request: FastifyRequest, integrationId: string, input: { entityId?: string | undefined; redirectUrl?: string | undefined; data?: Record<string, string> | undefined; authScheme?: string | undefined }) {
+  interface Start {
+    entityId?: string | undefined;
+    redirectUrl?: string | undefined;
+    data?: Record<string, string> | undefined;
+    authScheme?: string | undefined;
+    validate?: boolean | undefined;
+  }
+
+  async function start(request: FastifyRequest, integrationId: string, input: Start) {
     // The auth config's scheme names the state in the answer; a missing one is a 404 before anything is written.
     const integration = await integrations.get(request.projectId, integrationId);
+    const { authScheme, ...rest } = input;
     const response = await connections.initiate(
       request.projectId,
-      { integrationId, entityId: input.entityId, redirectUrl: input.redirectUrl, data: input.data, authScheme: authSchemeFromComposio(input.authScheme, '/connection/state/authScheme') },
+      { integrationId, ...rest, authScheme: authSchemeFromComposio(authScheme, '/connection/state/authScheme') },
       request.actor,
     );
     return { response, integration };
   }
 
   app.post('/connected_accounts', { schema: { hide, body: CreateBody } }, async (request, reply) => {
-    const { auth_config, connection } = request.body;
+    const { auth_config, connection, validate_credentials } = request.body;
     refuseUnsupported({ alias: connection.alias, experimental: connection.experimental }, '/connection');
     const stateValues = fieldValuesFromComposio(connection.state?.val, '/connection/state/val');
     const dataValues = fieldValuesFromComposio(connection.data, '/connection/data');
@@ -111,6 +120,8 @@ export const v3ConnectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = as
       redirectUrl: optionalUrl(connection.callback_url),
       data: stateValues === undefined && dataValues === undefined ? undefined : { ...dataValues, ...stateValues },
       authScheme: connection.state?.authScheme,
+      // Composio's switch for checking typed credentials against the app before ACTIVE is ours.
+      validate: validate_credentials,
     });
     return reply.code(201).send(v3Initiated(response, integration.authScheme));
   });
@@ -169,7 +180,7 @@ export const v3ConnectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = as
         return { id: refreshed.id, status: refreshed.status, redirect_url: null };
       }
       const redirectUrl = optionalUrl(request.body.body_redirect_url ?? request.body.redirect_url ?? request.query.redirect_url);
-      const response = await connections.reinitiate(projectId, account.id, { redirectUrl }, actor);
+      const response = await connections.reinitiate(projectId, account.id, { redirectUrl, validate: request.body.validate_credentials }, actor);
       return { id: response.connectedAccountId, status: response.connectionStatus, redirect_url: response.redirectUrl };
     },
   );

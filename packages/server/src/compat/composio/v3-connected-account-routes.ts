@@ -86,17 +86,18 @@ function ourStatuses(value: string | undefined): ConnectionStatus[] | undefined 
   return wanted?.filter((s): s is ConnectionStatus => (CONNECTION_STATUSES as readonly string[]).includes(s));
 }
 
+/** What starting a connection takes, in our names. */
+interface Start {
+  entityId?: string | undefined;
+  redirectUrl?: string | undefined;
+  data?: Record<string, string> | undefined;
+  authScheme?: string | undefined;
+  validate?: boolean | undefined;
+}
+
 /** @composio/core: connected accounts (`/connected_accounts`, and the hosted `/connected_accounts/link`). */
 export const v3ConnectedAccountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { services }) => {
   const { connections, integrations } = services;
-
-  interface Start {
-    entityId?: string | undefined;
-    redirectUrl?: string | undefined;
-    data?: Record<string, string> | undefined;
-    authScheme?: string | undefined;
-    validate?: boolean | undefined;
-  }
 
   async function start(request: FastifyRequest, integrationId: string, input: Start) {
     // The auth config's scheme names the state in the answer; a missing one is a 404 before anything is written.

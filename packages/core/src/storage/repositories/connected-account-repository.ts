@@ -1,7 +1,8 @@
 import type { AuthSchemeName } from '../../catalog/app-definition.js';
 import type { ConnectedAccount, ConnectionStatus } from '../../model.js';
-import type { ConnectedAccountRow, ConnectedAccountUpdate, NewConnectedAccountRow } from '../database-schema.js';
+import type { ConnectedAccountRow, ConnectedAccountUpdate, IntegrationRow, NewConnectedAccountRow } from '../database-schema.js';
 import { decodeCursor, toPage, type Executor } from '../executor.js';
+import { preparedQuery, type Param } from '../prepared-query.js';
 
 export interface ConnectedAccountFilter {
   entityId?: string | undefined;
@@ -62,6 +63,64 @@ export async function replaceLabels(db: Executor, accountId: string, labels: rea
 
 export async function findConnectedAccountRow(db: Executor, projectId: string, id: string): Promise<ConnectedAccountRow | undefined> {
   return db.selectFrom('connected_accounts').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+}
+
+/** The integration's columns, renamed so that they do not collide with the account's. */
+const INTEGRATION_COLUMNS = [
+  'i.id as i_id',
+  'i.project_id as i_project_id',
+  'i.app as i_app',
+  'i.name as i_name',
+  'i.auth_scheme as i_auth_scheme',
+  'i.client_id as i_client_id',
+  'i.client_secret_ciphertext as i_client_secret_ciphertext',
+  'i.scopes as i_scopes',
+  'i.config as i_config',
+  'i.created_at as i_created_at',
+  'i.updated_at as i_updated_at',
+] as const;
+
+const accountWithIntegration = preparedQuery((db, param: Param<{ projectId: string; id: string }>) =>
+  db
+    .selectFrom('connected_accounts as a')
+    // Same project on both sides: an account can never reach another tenant's integration.
+    .leftJoin('integrations as i', (join) => join.onRef('i.id', '=', 'a.integration_id').onRef('i.project_id', '=', 'a.project_id'))
+    .selectAll('a')
+    .select(INTEGRATION_COLUMNS)
+    .where('a.project_id', '=', param('projectId'))
+    .where('a.id', '=', param('id')),
+);
+
+/**
+ * An account and its integration in one statement: every credential read and proxied call needs
+ * both, and one lookup instead of two is most of what such a request costs. `integration` is
+ * undefined only if the integration row is gone.
+ */
+export async function findAccountWithIntegration(
+  db: Executor,
+  projectId: string,
+  id: string,
+): Promise<{ account: ConnectedAccountRow; integration: IntegrationRow | undefined } | undefined> {
+  const [row] = (await accountWithIntegration.execute(db, { projectId, id })).rows;
+  if (!row) return undefined;
+  const { i_id, i_project_id, i_app, i_name, i_auth_scheme, i_client_id, i_client_secret_ciphertext, i_scopes, i_config, i_created_at, i_updated_at, ...account } = row;
+  if (i_id === null) return { account, integration: undefined };
+  return {
+    account,
+    integration: {
+      id: i_id,
+      project_id: i_project_id as string,
+      app: i_app as string,
+      name: i_name as string,
+      auth_scheme: i_auth_scheme as string,
+      client_id: i_client_id,
+      client_secret_ciphertext: i_client_secret_ciphertext,
+      scopes: i_scopes as string,
+      config: i_config as string,
+      created_at: i_created_at as string,
+      updated_at: i_updated_at as string,
+    },
+  };
 }
 
 export async function findConnectedAccount(db: Executor, projectId: string, id: string): Promise<ConnectedAccount | undefined> {

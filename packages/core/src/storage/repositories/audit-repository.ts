@@ -11,14 +11,19 @@ const COLUMNS = ['id', 'project_id', 'at', 'actor', 'action', 'target_type', 'ta
 /** Rows per INSERT: few statements per batch, and few distinct statement texts (one per size up to this). */
 const CHUNK = 64;
 
+/** Parameter names of row r: r0_id, r0_project_id, … */
+const PARAMS = Array.from({ length: CHUNK }, (_, r) => COLUMNS.map((column) => `r${r}_${column}`));
+
 const insertsBySize = new Map<number, PreparedQuery<Record<string, unknown>, unknown>>();
 
-/** A multi-row INSERT of `size` rows, compiled once (parameters r0_id, r0_project_id, …). */
+/** A multi-row INSERT of `size` rows, compiled once. */
 function insertOf(size: number): PreparedQuery<Record<string, unknown>, unknown> {
   let insert = insertsBySize.get(size);
   if (insert === undefined) {
     insert = preparedQuery((db, param: Param<Record<string, string>>) =>
-      db.insertInto('audit_events').values(Array.from({ length: size }, (_, r) => Object.fromEntries(COLUMNS.map((c) => [c, param(`r${r}_${c}`)])) as unknown as NewAuditEventRow)),
+      db
+        .insertInto('audit_events')
+        .values(PARAMS.slice(0, size).map((names) => Object.fromEntries(COLUMNS.map((column, c) => [column, param(names[c]!)])) as unknown as NewAuditEventRow)),
     );
     insertsBySize.set(size, insert);
   }
@@ -37,7 +42,10 @@ export async function insertAuditEvents(db: Executor, rows: readonly NewAuditEve
       const chunk = rows.slice(start, start + CHUNK);
       const params: Record<string, unknown> = {};
       chunk.forEach((row, r) => {
-        for (const column of COLUMNS) params[`r${r}_${column}`] = row[column] ?? null;
+        const names = PARAMS[r]!;
+        COLUMNS.forEach((column, c) => {
+          params[names[c]!] = row[column] ?? null;
+        });
       });
       await insertOf(chunk.length).execute(trx, params);
     }

@@ -103,22 +103,45 @@ export async function findAccountWithIntegration(
 ): Promise<{ account: ConnectedAccountRow; integration: IntegrationRow | undefined } | undefined> {
   const [row] = (await accountWithIntegration.execute(db, { projectId, id })).rows;
   if (!row) return undefined;
-  const { i_id, i_project_id, i_app, i_name, i_auth_scheme, i_client_id, i_client_secret_ciphertext, i_scopes, i_config, i_created_at, i_updated_at, ...account } = row;
-  if (i_id === null) return { account, integration: undefined };
+  // Field by field: an object rest of the joined row is several times slower, on every request.
+  const account: ConnectedAccountRow = {
+    id: row.id,
+    project_id: row.project_id,
+    entity_id: row.entity_id,
+    integration_id: row.integration_id,
+    app: row.app,
+    auth_scheme: row.auth_scheme,
+    status: row.status,
+    status_reason: row.status_reason,
+    data: row.data,
+    credentials_ciphertext: row.credentials_ciphertext,
+    redirect_url: row.redirect_url,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    credentials_version: row.credentials_version,
+    credentials_obtained_at: row.credentials_obtained_at,
+    access_expires_at: row.access_expires_at,
+    refresh_lease_owner: row.refresh_lease_owner,
+    refresh_lease_expires_at: row.refresh_lease_expires_at,
+    refresh_failures: row.refresh_failures,
+    next_refresh_at: row.next_refresh_at,
+    confirmation_hash: row.confirmation_hash,
+  };
+  if (row.i_id === null) return { account, integration: undefined };
   return {
     account,
     integration: {
-      id: i_id,
-      project_id: i_project_id as string,
-      app: i_app as string,
-      name: i_name as string,
-      auth_scheme: i_auth_scheme as string,
-      client_id: i_client_id,
-      client_secret_ciphertext: i_client_secret_ciphertext,
-      scopes: i_scopes as string,
-      config: i_config as string,
-      created_at: i_created_at as string,
-      updated_at: i_updated_at as string,
+      id: row.i_id,
+      project_id: row.i_project_id as string,
+      app: row.i_app as string,
+      name: row.i_name as string,
+      auth_scheme: row.i_auth_scheme as string,
+      client_id: row.i_client_id,
+      client_secret_ciphertext: row.i_client_secret_ciphertext,
+      scopes: row.i_scopes as string,
+      config: row.i_config as string,
+      created_at: row.i_created_at as string,
+      updated_at: row.i_updated_at as string,
     },
   };
 }

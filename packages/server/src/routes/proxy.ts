@@ -62,11 +62,16 @@ function prepare(target: AuthorizedTarget, caller: CallerTarget, callerHeaders: 
   Object.assign(headers, callerHeaders);
   const credentialQuery = new URLSearchParams();
   const isForm = headers['content-type']?.split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+  let signedUrl: URL | undefined;
   target.applyCredentials({
     headers,
     query: credentialQuery,
     method,
-    url: buildUpstreamUrl(target.baseUrl, caller, new URLSearchParams()),
+    // Only schemes that sign each request read the URL: built when first asked for.
+    get url() {
+      signedUrl ??= buildUpstreamUrl(target.baseUrl, caller, new URLSearchParams());
+      return signedUrl;
+    },
     ...(isForm && body.kind === 'buffered' && { form: new URLSearchParams(body.bytes.toString('utf8')) }),
   });
   return { url: buildUpstreamUrl(target.baseUrl, caller, credentialQuery), headers, credentialQuery };

@@ -9,6 +9,7 @@ import { FailedAuthLimiter } from './plugins/failed-auth-limiter.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { problemOf, registerProblemDetails, sendProblem } from './plugins/problem-details.js';
 import { lazyChildLogger } from './plugins/lazy-request-logger.js';
+import { lazySerializerBuilder, lazyValidatorBuilder } from './plugins/lazy-schema-compilers.js';
 import { requestSerializer } from './plugins/safe-logging.js';
 import { UpstreamClient } from './proxy/upstream-client.js';
 import { appRoutes } from './routes/apps.js';
@@ -44,6 +45,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Request URLs hold connect tokens, codes and states: the request serializer redacts them.
     loggerInstance: options.logger?.child({}, { serializers: { req: requestSerializer } }),
     childLoggerFactory: lazyChildLogger,
+    // Route schemas compile on their route's first request, not at start (idle memory).
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorBuilder(), buildSerializer: lazySerializerBuilder() } },
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     // Schemas must reject what they do not know, not silently drop it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },

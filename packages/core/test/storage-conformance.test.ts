@@ -201,6 +201,20 @@ describe(`storage conformance (${testDatabaseKind()})`, () => {
     expect(await findAccountWithIntegration(db, 'p1', 'ca_none')).toBeUndefined();
   });
 
+  it('inserts an account with the columns it names and the defaults of the rest, through either insert', async () => {
+    const prepared = await account({ labels: ['b', 'a', 'b'] });
+    const row = await db.selectFrom('connected_accounts').selectAll().where('id', '=', prepared).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status_reason: null, redirect_url: null, credentials_obtained_at: null, confirmation_hash: null, credentials_version: 0, refresh_failures: 0 });
+    const labels = await db.selectFrom('connected_account_labels').select('label').where('connected_account_id', '=', prepared).orderBy('label').execute();
+    expect(labels.map((l) => l.label)).toEqual(['a', 'b']);
+
+    // A column outside the prepared statement (here the version) goes through Kysely's own insert.
+    const dynamic = id('ca');
+    await insertConnectedAccount(db, { ...row, id: dynamic, credentials_version: 5 }, []);
+    const copy = await db.selectFrom('connected_accounts').selectAll().where('id', '=', dynamic).executeTakeFirstOrThrow();
+    expect(copy).toEqual({ ...row, id: dynamic, credentials_version: 5 });
+  });
+
   it('writes a batch of audit events larger than one INSERT, every field intact', async () => {
     const rows = Array.from({ length: 150 }, (_, i) => ({
       id: `evt_${String(i).padStart(9, '0')}${'b'.repeat(20)}`,

@@ -24,7 +24,7 @@ export interface PreparedQuery<P, R> {
  * right for each dialect, and repeated text hits the SQLite statement cache. Use it for queries
  * whose shape never changes; values go in as bound parameters, as with Kysely itself.
  */
-export function preparedQuery<P extends Record<string, unknown>, R>(build: (db: Executor, param: Param<P>) => Compilable<R>): PreparedQuery<P, R> {
+export function preparedQuery<P extends object, R>(build: (db: Executor, param: Param<P>) => Compilable<R>): PreparedQuery<P, R> {
   // Transactions share their database's adapter: one compilation per dialect in use.
   const byAdapter = new WeakMap<DialectAdapter, Compiled<P>>();
   const param = ((name: string) => `${MARK}${name}`) as Param<P>;

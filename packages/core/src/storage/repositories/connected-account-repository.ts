@@ -45,9 +45,52 @@ async function labelsFor(db: Executor, ids: readonly string[]): Promise<Map<stri
   return byAccount;
 }
 
+/** Every column an insert sets; the rest (version, failure count) take their defaults. */
+const INSERTED_COLUMNS = [
+  'id',
+  'project_id',
+  'entity_id',
+  'integration_id',
+  'app',
+  'auth_scheme',
+  'status',
+  'status_reason',
+  'data',
+  'credentials_ciphertext',
+  'redirect_url',
+  'created_at',
+  'updated_at',
+  'credentials_obtained_at',
+  'access_expires_at',
+  'refresh_lease_owner',
+  'refresh_lease_expires_at',
+  'next_refresh_at',
+  'confirmation_hash',
+] as const satisfies readonly (keyof NewConnectedAccountRow)[];
+type InsertedColumn = (typeof INSERTED_COLUMNS)[number];
+const INSERTED = new Set<string>(INSERTED_COLUMNS);
+
+const insertAccount = preparedQuery((db, param: Param<Record<InsertedColumn, string | null>>) =>
+  db.insertInto('connected_accounts').values(Object.fromEntries(INSERTED_COLUMNS.map((column) => [column, param(column)])) as unknown as NewConnectedAccountRow),
+);
+
 export async function insertConnectedAccount(db: Executor, row: NewConnectedAccountRow, labels: readonly string[]): Promise<void> {
-  await db.insertInto('connected_accounts').values(row).execute();
-  await replaceLabels(db, row.id, labels);
+  if (Object.keys(row).every((column) => INSERTED.has(column))) {
+    // A column the row leaves out is NULL, its default: the same row as Kysely's own insert.
+    const values = {} as Record<InsertedColumn, string | null>;
+    for (const column of INSERTED_COLUMNS) values[column] = (row[column] as string | null | undefined) ?? null;
+    await insertAccount.execute(db, values);
+  } else {
+    await db.insertInto('connected_accounts').values(row).execute();
+  }
+  // A new account has no labels to replace.
+  const unique = [...new Set(labels)];
+  if (unique.length > 0) {
+    await db
+      .insertInto('connected_account_labels')
+      .values(unique.map((label) => ({ connected_account_id: row.id, label })))
+      .execute();
+  }
 }
 
 export async function replaceLabels(db: Executor, accountId: string, labels: readonly string[]): Promise<void> {

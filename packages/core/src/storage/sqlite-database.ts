@@ -25,10 +25,12 @@ export function openSqliteDatabase(path: string): Kysely<Database> {
 }
 
 const CACHED_STATEMENTS = 500;
+/** Data statements, and the transaction statements Kysely sends as they are (not savepoints: named per use). */
+const CACHEABLE = /^\s*(?:(?:select|insert|update|delete|with)\b|(?:begin|commit|rollback)\s*$)/i;
 
 /**
  * Kysely prepares every statement anew; preparing costs as much as running a primary-key lookup.
- * The same SQL text is reused across requests, so prepared data statements are kept (bounded,
+ * The same SQL text is reused across requests, so prepared statements are kept (bounded,
  * oldest out first). Safe because the driver runs one statement at a time and never streams.
  * Kysely runs each statement right after preparing it, so a statement that can change the
  * database (not `readonly` for SQLite) is recorded as a write here.
@@ -41,7 +43,7 @@ function withStatementCache(sqlite: SQLite.Database, writes: WriteTracker): Sqli
       let statement = cache.get(sql);
       if (statement === undefined) {
         statement = sqlite.prepare(sql);
-        if (/^\s*(select|insert|update|delete|with)\b/i.test(sql)) {
+        if (CACHEABLE.test(sql)) {
           if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
           cache.set(sql, statement);
         }

@@ -4,8 +4,7 @@ import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
 import type { Credentials, Integration } from '../model.js';
 import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/auth-scheme.js';
-import type { ConnectedAccountRow } from '../storage/database-schema.js';
-import { findAccountWithIntegration, findConnectedAccountRow } from '../storage/repositories/connected-account-repository.js';
+import { findAccountWithIntegration, findConnectedAccountRow, type AccountCredentialsRow } from '../storage/repositories/connected-account-repository.js';
 import { toIntegration } from '../storage/repositories/integration-repository.js';
 import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
@@ -36,7 +35,7 @@ export const DEFAULT_REFRESH_POLICY: RefreshPolicy = Object.freeze({
 });
 
 export interface FreshCredentials {
-  row: ConnectedAccountRow;
+  row: AccountCredentialsRow;
   integration: Integration;
   scheme: AuthScheme;
   credentials: Credentials;

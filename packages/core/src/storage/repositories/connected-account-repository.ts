@@ -108,6 +108,32 @@ export async function findConnectedAccountRow(db: Executor, projectId: string, i
   return db.selectFrom('connected_accounts').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * The account columns a credential read, a proxied call and a refresh use. Only these are read on
+ * those paths: building a row object costs per column (22 columns cost twice what 6 do).
+ */
+const CREDENTIAL_COLUMNS = [
+  'a.id',
+  'a.project_id',
+  'a.integration_id',
+  'a.app',
+  'a.auth_scheme',
+  'a.status',
+  'a.status_reason',
+  'a.data',
+  'a.credentials_ciphertext',
+  'a.credentials_version',
+  'a.credentials_obtained_at',
+  'a.access_expires_at',
+  'a.refresh_failures',
+  'a.next_refresh_at',
+] as const;
+
+type Unprefixed<T> = T extends `a.${infer Column}` ? Column : never;
+
+/** What a credential read knows of its account (see CREDENTIAL_COLUMNS). */
+export type AccountCredentialsRow = Pick<ConnectedAccountRow, Unprefixed<(typeof CREDENTIAL_COLUMNS)[number]> & keyof ConnectedAccountRow>;
+
 /** The integration's columns, renamed so that they do not collide with the account's. */
 const INTEGRATION_COLUMNS = [
   'i.id as i_id',
@@ -128,7 +154,7 @@ const accountWithIntegration = preparedQuery((db, param: Param<{ projectId: stri
     .selectFrom('connected_accounts as a')
     // Same project on both sides: an account can never reach another tenant's integration.
     .leftJoin('integrations as i', (join) => join.onRef('i.id', '=', 'a.integration_id').onRef('i.project_id', '=', 'a.project_id'))
-    .selectAll('a')
+    .select(CREDENTIAL_COLUMNS)
     .select(INTEGRATION_COLUMNS)
     .where('a.project_id', '=', param('projectId'))
     .where('a.id', '=', param('id')),
@@ -143,14 +169,13 @@ export async function findAccountWithIntegration(
   db: Executor,
   projectId: string,
   id: string,
-): Promise<{ account: ConnectedAccountRow; integration: IntegrationRow | undefined } | undefined> {
+): Promise<{ account: AccountCredentialsRow; integration: IntegrationRow | undefined } | undefined> {
   const [row] = (await accountWithIntegration.execute(db, { projectId, id })).rows;
   if (!row) return undefined;
   // Field by field: an object rest of the joined row is several times slower, on every request.
-  const account: ConnectedAccountRow = {
+  const account: AccountCredentialsRow = {
     id: row.id,
     project_id: row.project_id,
-    entity_id: row.entity_id,
     integration_id: row.integration_id,
     app: row.app,
     auth_scheme: row.auth_scheme,
@@ -158,17 +183,11 @@ export async function findAccountWithIntegration(
     status_reason: row.status_reason,
     data: row.data,
     credentials_ciphertext: row.credentials_ciphertext,
-    redirect_url: row.redirect_url,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
     credentials_version: row.credentials_version,
     credentials_obtained_at: row.credentials_obtained_at,
     access_expires_at: row.access_expires_at,
-    refresh_lease_owner: row.refresh_lease_owner,
-    refresh_lease_expires_at: row.refresh_lease_expires_at,
     refresh_failures: row.refresh_failures,
     next_refresh_at: row.next_refresh_at,
-    confirmation_hash: row.confirmation_hash,
   };
   if (row.i_id === null) return { account, integration: undefined };
   return {

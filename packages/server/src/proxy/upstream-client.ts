@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { AuthlinkError } from '@authlink/core';
 import type * as UndiciModule from 'undici';
@@ -19,8 +20,8 @@ export interface UpstreamRequest {
   method: string;
   headers: Record<string, string>;
   body?: Buffer | Readable | undefined;
-  /** Aborted when the caller goes away, so the upstream request stops too. */
-  signal?: AbortSignal | undefined;
+  /** Aborted (or emits 'abort') when the caller goes away, so the upstream request stops too. */
+  signal?: AbortSignal | EventEmitter | undefined;
 }
 
 export interface UpstreamResponse {

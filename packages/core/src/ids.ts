@@ -24,9 +24,29 @@ function idRandomness(bytes: number): string {
   return hex;
 }
 
+// Secret randomness (tokens, nonces) from a CSPRNG-filled pool as well, as Node's own randomUUID
+// does: one randomFillSync per 4 KiB instead of one randomBytes job per call (~1.5 µs each, two
+// per initiate). Bytes handed out are zeroed in the pool at once, so none stays behind there.
+const securePool = Buffer.alloc(4096);
+let securePoolOffset = securePool.length;
+
+/** `bytes` bytes from the operating system's CSPRNG (via the pool above). */
+export function secureRandomBytes(bytes: number): Buffer {
+  if (bytes > securePool.length) return randomBytes(bytes);
+  if (securePoolOffset + bytes > securePool.length) {
+    randomFillSync(securePool);
+    securePoolOffset = 0;
+  }
+  const out = Buffer.allocUnsafe(bytes);
+  securePool.copy(out, 0, securePoolOffset, securePoolOffset + bytes);
+  securePool.fill(0, securePoolOffset, securePoolOffset + bytes);
+  securePoolOffset += bytes;
+  return out;
+}
+
 /** An unguessable token (256 bits) for links, states and API keys. */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  return secureRandomBytes(bytes).toString('base64url');
 }
 
 /**

@@ -2,8 +2,10 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Database } from '@authlink/core';
 import { consumeConnectLink, consumeOAuthState, insertConnectLink, insertOAuthState } from '../src/storage/repositories/connect-flow-repository.js';
+import { insertAuditEvents, listAuditEvents } from '../src/storage/repositories/audit-repository.js';
 import {
   deleteConnectedAccountRow,
+  findAccountWithIntegration,
   insertConnectedAccount,
   listConnectedAccounts,
   transitionConnectedAccount,
@@ -188,6 +190,59 @@ describe(`storage conformance (${testDatabaseKind()})`, () => {
     expect(await db.selectFrom('connected_account_labels').select('label').where('connected_account_id', '=', accountId).execute()).toEqual([]);
     expect(await db.selectFrom('connect_links').select('token_hash').where('token_hash', '=', 'link-leaving').execute()).toEqual([]);
     expect(await deleteConnectedAccountRow(db, 'p1', accountId)).toBe(false);
+  });
+
+  it('reads an account with its integration in one lookup, and never across projects', async () => {
+    const accountId = await account();
+    const found = await findAccountWithIntegration(db, 'p1', accountId);
+    expect(found?.account).toMatchObject({ id: accountId, project_id: 'p1', integration_id: 'int_000000001aaaaaaaaaaaaaaaaaaaa', credentials_ciphertext: 'v1.x.y.z' });
+    expect(found?.integration).toEqual({
+      id: 'int_000000001aaaaaaaaaaaaaaaaaaaa',
+      project_id: 'p1',
+      app: 'openai',
+      name: 'openai',
+      auth_scheme: 'API_KEY',
+      client_id: null,
+      client_secret_ciphertext: null,
+      scopes: '[]',
+      config: '{}',
+      created_at: T0,
+      updated_at: T0,
+    });
+    expect(await findAccountWithIntegration(db, 'p2', accountId)).toBeUndefined();
+    expect(await findAccountWithIntegration(db, 'p1', 'ca_none')).toBeUndefined();
+  });
+
+  it('inserts an account with the columns it names and the defaults of the rest, through either insert', async () => {
+    const prepared = await account({ labels: ['b', 'a', 'b'] });
+    const row = await db.selectFrom('connected_accounts').selectAll().where('id', '=', prepared).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status_reason: null, redirect_url: null, credentials_obtained_at: null, confirmation_hash: null, credentials_version: 0, refresh_failures: 0 });
+    const labels = await db.selectFrom('connected_account_labels').select('label').where('connected_account_id', '=', prepared).orderBy('label').execute();
+    expect(labels.map((l) => l.label)).toEqual(['a', 'b']);
+
+    // A column outside the prepared statement (here the version) goes through Kysely's own insert.
+    const dynamic = id('ca');
+    await insertConnectedAccount(db, { ...row, id: dynamic, credentials_version: 5 }, []);
+    const copy = await db.selectFrom('connected_accounts').selectAll().where('id', '=', dynamic).executeTakeFirstOrThrow();
+    expect(copy).toEqual({ ...row, id: dynamic, credentials_version: 5 });
+  });
+
+  it('writes a batch of audit events larger than one INSERT, every field intact', async () => {
+    const rows = Array.from({ length: 150 }, (_, i) => ({
+      id: `evt_${String(i).padStart(9, '0')}${'b'.repeat(20)}`,
+      project_id: 'p1',
+      at: T0,
+      actor: 'key:k1',
+      action: 'credentials.read',
+      target_type: 'connected_account',
+      target_id: i % 2 === 0 ? `ca_${i}` : null,
+      outcome: 'success',
+      detail: JSON.stringify({ i }),
+    }));
+    await insertAuditEvents(db, rows);
+    await insertAuditEvents(db, []);
+    const page = await listAuditEvents(db, 'p1', { limit: 200 });
+    expect(page.items).toEqual([...rows].reverse());
   });
 
   it('rolls back every write of a failed transaction', async () => {

@@ -9,6 +9,8 @@ import { apiKeyAuth } from './plugins/api-key-auth.js';
 import { FailedAuthLimiter } from './plugins/failed-auth-limiter.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { problemOf, registerProblemDetails, sendProblem } from './plugins/problem-details.js';
+import { lazyChildLogger } from './plugins/lazy-request-logger.js';
+import { lazySerializerBuilder, lazyValidatorBuilder } from './plugins/lazy-schema-compilers.js';
 import { requestSerializer } from './plugins/safe-logging.js';
 import { UpstreamClient } from './proxy/upstream-client.js';
 import { appRoutes } from './routes/apps.js';
@@ -43,6 +45,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     // Request URLs hold connect tokens, codes and states: the request serializer redacts them.
     loggerInstance: options.logger?.child({}, { serializers: { req: requestSerializer } }),
+    childLoggerFactory: lazyChildLogger,
+    // Route schemas compile on their route's first request, not at start (idle memory).
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorBuilder(), buildSerializer: lazySerializerBuilder() } },
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     // Schemas must reject what they do not know, not silently drop it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
@@ -54,16 +59,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerProblemDetails(app);
-  app.addHook('onSend', securityHeaders);
   // On shutdown, answers still in flight close their connection: a keep-alive socket that goes
   // idle after close() began would otherwise hold the process until its keep-alive timeout.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // One callback-style hook for every answer: each hook, and each async one more, costs per request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    securityHeaders(reply);
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   app.addSchema(ProblemSchema);
   await app.register(formBody, { bodyLimit: 64 * 1024 });

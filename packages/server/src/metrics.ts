@@ -18,11 +18,22 @@ export function registerMetrics(app: FastifyInstance): Registry {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // prom-client hashes a label set on every observation; the label sets are few (route × method ×
+  // status), so each one's children are looked up once and kept.
+  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'method' | 'route'> }>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: raw URLs hold tokens and unbounded ids.
     const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    const key = `${request.method} ${status} ${route}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = { count: requests.labels({ method: request.method, route, status: String(status) }), time: duration.labels({ method: request.method, route }) };
+      children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(reply.elapsedTime / 1000);
+    done();
   });
   return registry;
 }

@@ -7,8 +7,22 @@ import { credentialTimes } from './credential-freshness.js';
  * can never be read as the other: what the initiator supplied while the account is INITIATED,
  * and the credentials once it is ACTIVE.
  */
+/** How many decrypted credential sets are kept, and for how long (see openCredentials). */
+const OPENED_MAX = 10_000;
+const OPENED_TTL_MS = 60_000;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export class AccountSecrets {
   readonly #vault: Vault;
+  readonly #opened = new Map<string, { ciphertext: string; credentials: Credentials; until: number }>();
+
   constructor(vault: Vault) {
     this.#vault = vault;
   }
@@ -27,8 +41,22 @@ export class AccountSecrets {
     };
   }
 
+  /**
+   * The decrypted credentials of an account row, frozen. Every credential read and proxied call
+   * decrypts, so the last result per account is kept briefly — keyed by the exact ciphertext just
+   * read from the row. Decryption is a pure function of (key, ciphertext, row id, purpose), so a
+   * hit is what decrypting would return; any write of the credentials (refresh, re-initiation, key
+   * rotation, in this process or another) stores a new ciphertext with a fresh nonce and misses.
+   * A deleted account is never looked up here (its row is not found first); its entry ages out.
+   */
   openCredentials(accountId: string, ciphertext: string): Credentials {
-    return this.#vault.decryptJson<Credentials>(ciphertext, { table: 'connected_accounts', rowId: accountId, purpose: 'credentials' });
+    const now = Date.now();
+    const hit = this.#opened.get(accountId);
+    if (hit !== undefined && hit.ciphertext === ciphertext && hit.until > now) return hit.credentials;
+    const credentials = deepFreeze(this.#vault.decryptJson<Credentials>(ciphertext, { table: 'connected_accounts', rowId: accountId, purpose: 'credentials' }));
+    if (hit === undefined && this.#opened.size >= OPENED_MAX) this.#opened.delete(this.#opened.keys().next().value as string);
+    this.#opened.set(accountId, { ciphertext, credentials, until: now + OPENED_TTL_MS });
+    return credentials;
   }
 
   sealInitiation(accountId: string, data: Readonly<Record<string, string>>): string {

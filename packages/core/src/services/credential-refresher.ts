@@ -4,8 +4,8 @@ import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
 import type { Credentials, Integration } from '../model.js';
 import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/auth-scheme.js';
-import type { ConnectedAccountRow } from '../storage/database-schema.js';
-import { findConnectedAccountRow } from '../storage/repositories/connected-account-repository.js';
+import { findAccountWithIntegration, findConnectedAccountRow, type AccountCredentialsRow } from '../storage/repositories/connected-account-repository.js';
+import { toIntegration } from '../storage/repositories/integration-repository.js';
 import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
@@ -35,7 +35,7 @@ export const DEFAULT_REFRESH_POLICY: RefreshPolicy = Object.freeze({
 });
 
 export interface FreshCredentials {
-  row: ConnectedAccountRow;
+  row: AccountCredentialsRow;
   integration: Integration;
   scheme: AuthScheme;
   credentials: Credentials;
@@ -76,10 +76,13 @@ export class CredentialRefresher {
   }
 
   async #load(projectId: string, accountId: string): Promise<FreshCredentials> {
-    const row = await findConnectedAccountRow(this.#ctx.db, projectId, accountId);
-    if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${accountId}`);
+    // One statement for both rows: this runs on every credential read and proxied call.
+    const found = await findAccountWithIntegration(this.#ctx.db, projectId, accountId);
+    if (!found) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${accountId}`);
+    const row = found.account;
     if (row.status !== 'ACTIVE') throw new AuthlinkError('CONNECTION_NOT_ACTIVE', `connected account ${accountId} is ${row.status}`);
-    const integration = await this.#ctx.integrations.get(projectId, row.integration_id);
+    if (!found.integration) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${row.integration_id}`);
+    const integration = toIntegration(found.integration);
     return { row, integration, scheme: schemeModule(integration), credentials: this.#ctx.secrets.openCredentials(row.id, row.credentials_ciphertext ?? '') };
   }
 

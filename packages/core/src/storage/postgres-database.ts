@@ -1,5 +1,4 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import type { Database } from './database-schema.js';
 
 export interface PostgresOptions {
@@ -13,8 +12,13 @@ export interface PostgresOptions {
  * so no other coordinator is needed.
  */
 export function openPostgresDatabase(connectionString: string, options: PostgresOptions = {}): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
-  // An idle client that loses its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  // The driver is loaded on first use: a server on SQLite never needs it (~14 MB resident).
+  const pool = async () => {
+    const { default: pg } = await import('pg');
+    const created = new pg.Pool({ connectionString, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+    // An idle client that loses its connection must not crash the process; the pool replaces it.
+    created.on('error', () => {});
+    return created;
+  };
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

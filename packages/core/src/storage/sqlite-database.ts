@@ -3,40 +3,52 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './database-schema.js';
+import { GroupCommitSqliteDialect, WriteTracker } from './sqlite-group-commit.js';
 
 /**
- * Opens the embedded database. WAL lets readers run beside the single writer; `synchronous=FULL`
- * makes an acknowledged commit survive a crash or power loss (the cost is an fsync per commit).
+ * Opens the embedded database. WAL lets readers run beside the single writer. Durability: an
+ * acknowledged write survives a crash or power loss — SQLite writes each commit to the WAL
+ * (`synchronous=NORMAL`) and the WAL is fsynced before the writer goes on, one fsync shared by
+ * every commit waiting for it (sqlite-group-commit.ts).
  */
 export function openSqliteDatabase(path: string): Kysely<Database> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  if (inMemory) return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, new WriteTracker()) }) });
+  sqlite.pragma('synchronous = NORMAL');
+  const writes = new WriteTracker();
+  return new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(sqlite, writes) }, writes, path) });
 }
 
 const CACHED_STATEMENTS = 500;
+/** Data statements, and the transaction statements Kysely sends as they are (not savepoints: named per use). */
+const CACHEABLE = /^\s*(?:(?:select|insert|update|delete|with)\b|(?:begin|commit|rollback)\s*$)/i;
 
 /**
  * Kysely prepares every statement anew; preparing costs as much as running a primary-key lookup.
- * The same SQL text is reused across requests, so prepared data statements are kept (bounded,
+ * The same SQL text is reused across requests, so prepared statements are kept (bounded,
  * oldest out first). Safe because the driver runs one statement at a time and never streams.
+ * Kysely runs each statement right after preparing it, so a statement that can change the
+ * database (not `readonly` for SQLite) is recorded as a write here.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, writes: WriteTracker): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
-      const cached = cache.get(sql);
-      if (cached) return cached;
-      const statement = sqlite.prepare(sql);
-      if (/^\s*(select|insert|update|delete|with)\b/i.test(sql)) {
-        if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
-        cache.set(sql, statement);
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        if (CACHEABLE.test(sql)) {
+          if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
+          cache.set(sql, statement);
+        }
       }
+      if (!statement.readonly) writes.markWrite();
       return statement;
     },
   };

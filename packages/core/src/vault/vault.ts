@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { secureRandomBytes } from '../ids.js';
 
 /** What a ciphertext is bound to: copying it to another row or purpose makes it undecryptable. */
 export interface SecretContext {
@@ -57,7 +58,7 @@ export class Vault {
   encrypt(plaintext: string, context: SecretContext): string {
     const key = this.#keys.get(this.#currentKeyId);
     if (!key) throw new VaultError('the current key is missing from the keyring');
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = secureRandomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(context));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);

@@ -37,6 +37,7 @@ const UNENCODED = /[^\x21-\x7e]|["#<>^`{}]/;
 // RFC 3986 §2.1: "%" only ever starts a two-hex-digit escape.
 const MALFORMED_ESCAPE = /%(?![0-9a-f]{2})/i;
 const ESCAPE = /%([0-9a-f]{2})/gi;
+const NEEDS_SEGMENT_CHECKS = /[%.@]/;
 const MAX_DECODING_ROUNDS = 4;
 
 function hasControlCharacter(value: string): boolean {
@@ -70,6 +71,9 @@ export function checkCallerPath(path: string): void {
   if (MALFORMED_ESCAPE.test(path)) throw refused('the proxy path holds a malformed percent-escape (RFC 3986 §2.1)');
   // An empty segment makes "//host" a network-path reference (RFC 3986 §4.2) to a naive joiner.
   if (path.includes('//')) throw refused('empty path segments ("//") are refused in the proxy path');
+  // Every check below needs a "%", "." or "@" to refuse anything: without "%" decoding changes
+  // nothing, and UNENCODED has refused control characters already. Most API paths have none.
+  if (!NEEDS_SEGMENT_CHECKS.test(path)) return;
   const segments = path.split('/').slice(1);
   segments.forEach((segment, index) => {
     const decoded = decodeFully(segment);
@@ -113,8 +117,10 @@ function parameterName(pair: string): string {
  * the app's credentials can never be replaced or doubled by the caller.
  */
 export function mergeQuery(baseQuery: string, callerQuery: string, credentialQuery: URLSearchParams): string {
+  const base = baseQuery.replace(/^\?/, '');
+  if (base === '' && callerQuery === '') return credentialQuery.toString();
   const owned = new Set(credentialQuery.keys());
-  const pairs = [...baseQuery.replace(/^\?/, '').split('&'), ...callerQuery.split('&')].filter(
+  const pairs = [...base.split('&'), ...callerQuery.split('&')].filter(
     (pair) => pair !== '' && !owned.has(parameterName(pair)),
   );
   const credentials = credentialQuery.toString();

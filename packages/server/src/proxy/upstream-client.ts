@@ -1,6 +1,10 @@
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { AuthlinkError } from '@authlink/core';
-import { Agent, errors, type Dispatcher } from 'undici';
+import type * as UndiciModule from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+
+type Undici = typeof UndiciModule;
 
 export interface UpstreamClientOptions {
   /** Longest wait for the response headers. Default 30 s. */
@@ -16,8 +20,8 @@ export interface UpstreamRequest {
   method: string;
   headers: Record<string, string>;
   body?: Buffer | Readable | undefined;
-  /** Aborted when the caller goes away, so the upstream request stops too. */
-  signal?: AbortSignal | undefined;
+  /** Aborted (or emits 'abort') when the caller goes away, so the upstream request stops too. */
+  signal?: AbortSignal | EventEmitter | undefined;
 }
 
 export interface UpstreamResponse {
@@ -29,13 +33,14 @@ export interface UpstreamResponse {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-function isTimeout(error: unknown): boolean {
+function isTimeout({ errors }: Undici, error: unknown): boolean {
   return error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError;
 }
 
 /** Why the upstream could not be asked, as a problem the caller can act on; no URL (it may hold credentials). */
-function upstreamError(error: unknown, url: URL): AuthlinkError {
-  if (isTimeout(error)) return new AuthlinkError('UPSTREAM_TIMEOUT', `${url.origin} did not answer in time`, { cause: error });
+function upstreamError(undici: Undici, error: unknown, url: URL): AuthlinkError {
+  const { errors } = undici;
+  if (isTimeout(undici, error)) return new AuthlinkError('UPSTREAM_TIMEOUT', `${url.origin} did not answer in time`, { cause: error });
   if (error instanceof errors.RequestAbortedError || (error instanceof Error && error.name === 'AbortError')) {
     return new AuthlinkError('UPSTREAM_UNREACHABLE', 'the request was cancelled before the app answered', { cause: error });
   }
@@ -47,23 +52,37 @@ function upstreamError(error: unknown, url: URL): AuthlinkError {
 /**
  * Sends proxy requests. One undici Agent keeps a keep-alive pool per upstream origin, shared by
  * every request for the life of the app; close() ends it. Redirects are never followed here.
+ * undici is loaded with the first proxied call: a server that never proxies does not hold it.
  */
 export class UpstreamClient {
-  readonly #agent: Agent;
+  readonly #options: UpstreamClientOptions;
+  #client: Promise<{ undici: Undici; agent: Agent }> | undefined;
+  /** The same once loaded, so that a proxied call does not wait for an extra turn. */
+  #loaded: { undici: Undici; agent: Agent } | undefined;
 
   constructor(options: UpstreamClientOptions = {}) {
-    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#agent = new Agent({
-      headersTimeout,
-      bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      connect: { timeout: Math.min(options.connectTimeoutMs ?? 10_000, headersTimeout) },
+    this.#options = options;
+  }
+
+  #open(): Promise<{ undici: Undici; agent: Agent }> {
+    this.#client ??= import('undici').then((undici) => {
+      const headersTimeout = this.#options.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const agent = new undici.Agent({
+        headersTimeout,
+        bodyTimeout: this.#options.bodyTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+        connect: { timeout: Math.min(this.#options.connectTimeoutMs ?? 10_000, headersTimeout) },
+      });
+      this.#loaded = { undici, agent };
+      return this.#loaded;
     });
+    return this.#client;
   }
 
   /** Resolves once the response headers are in; the body streams afterwards. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const { undici, agent } = this.#loaded ?? (await this.#open());
     try {
-      const response = await this.#agent.request({
+      const response = await agent.request({
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
         method: request.method,
@@ -73,12 +92,14 @@ export class UpstreamClient {
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
-      throw upstreamError(error, request.url);
+      throw upstreamError(undici, error, request.url);
     }
   }
 
   /** Waits for requests in flight, then closes every pooled connection. */
-  close(): Promise<void> {
-    return this.#agent.close();
+  async close(): Promise<void> {
+    if (this.#client === undefined) return;
+    const { agent } = await this.#client;
+    await agent.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { Executor } from '../executor.js';
+import { preparedQuery, type Param } from '../prepared-query.js';
 
 export interface ConnectLinkRecord {
   tokenHash: string;
@@ -7,18 +8,19 @@ export interface ConnectLinkRecord {
   expiresAt: string;
 }
 
+const insertLink = preparedQuery((db, param: Param<ConnectLinkRecord & { now: string }>) =>
+  db.insertInto('connect_links').values({
+    token_hash: param('tokenHash'),
+    project_id: param('projectId'),
+    connected_account_id: param('connectedAccountId'),
+    expires_at: param('expiresAt'),
+    used_at: null,
+    created_at: param('now'),
+  }),
+);
+
 export async function insertConnectLink(db: Executor, link: ConnectLinkRecord, now: string): Promise<void> {
-  await db
-    .insertInto('connect_links')
-    .values({
-      token_hash: link.tokenHash,
-      project_id: link.projectId,
-      connected_account_id: link.connectedAccountId,
-      expires_at: link.expiresAt,
-      used_at: null,
-      created_at: now,
-    })
-    .execute();
+  await insertLink.execute(db, { ...link, now });
 }
 
 /** A link that is still usable: not used, not expired. */

@@ -2,6 +2,7 @@ import type { AuthSchemeName } from '../../catalog/app-definition.js';
 import type { Integration, IntegrationConfig } from '../../model.js';
 import type { IntegrationRow, IntegrationUpdate, NewIntegrationRow } from '../database-schema.js';
 import { decodeCursor, toPage, type Executor } from '../executor.js';
+import { preparedQuery, type Param } from '../prepared-query.js';
 
 export function toIntegration(row: IntegrationRow): Integration {
   return {
@@ -23,8 +24,13 @@ export async function insertIntegration(db: Executor, row: NewIntegrationRow): P
   await db.insertInto('integrations').values(row).execute();
 }
 
+const integrationById = preparedQuery((db, param: Param<{ projectId: string; id: string }>) =>
+  db.selectFrom('integrations').selectAll().where('project_id', '=', param('projectId')).where('id', '=', param('id')),
+);
+
 export async function findIntegrationRow(db: Executor, projectId: string, id: string): Promise<IntegrationRow | undefined> {
-  return db.selectFrom('integrations').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+  const [row] = (await integrationById.execute(db, { projectId, id })).rows;
+  return row;
 }
 
 export async function listIntegrationRows(

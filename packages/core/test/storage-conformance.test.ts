@@ -208,6 +208,7 @@ describe(`storage conformance (${testDatabaseKind()})`, () => {
       config: '{}',
       created_at: T0,
       updated_at: T0,
+      metadata_refreshed_at: null,
     });
     expect(await findAccountWithIntegration(db, 'p2', accountId)).toBeUndefined();
     expect(await findAccountWithIntegration(db, 'p1', 'ca_none')).toBeUndefined();

@@ -20,8 +20,6 @@ const ROOT = join(BENCH, '..');
 const CLI = join(ROOT, 'packages/server/dist/cli.js');
 const CORE = join(ROOT, 'packages/core/dist/index.js');
 const MB = 1024 * 1024;
-/** The settled idle reading is taken at least this long after the main server answered. */
-const SETTLE_SECONDS = 20;
 
 const { values: flags } = parseArgs({
   options: {
@@ -213,18 +211,10 @@ async function main() {
     : Promise.resolve([]);
   scale.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled meanwhile
   const [baselines, main] = await Promise.all([startScript('baselines', 'baselines.mjs', ['0', upstream.origin]), startAuthlink('main', join(tmpRoot, 'main'), { profile: flags.profile })]);
-  const mainReadyAt = Date.now();
   // Idle: started, nothing asked yet but /healthz; give it a moment to settle.
   await sleep(2000);
   const idleRss = main.child.rss();
   log(`  authlink serve idle RSS: ${fmt(idleRss, 'MB')}`);
-  // And once settled, for the record: V8 gives back the young generation that start-up grew
-  // (up to 32 MB) only after some idle seconds. The scale fill takes that long in a full run.
-  const [small, large] = await scale;
-  await sleep(Math.max(0, SETTLE_SECONDS * 1000 - (Date.now() - mainReadyAt)));
-  const settledRss = main.child.rss();
-  const settledAfterSeconds = (Date.now() - mainReadyAt) / 1000;
-  log(`  authlink serve idle RSS, settled (${settledAfterSeconds.toFixed(0)} s after start): ${fmt(settledRss, 'MB')}`);
 
   // Objects the measurements use.
   const accountId = await createApiAccount(main, upstream.origin);
@@ -244,6 +234,8 @@ async function main() {
   if (initiated.json.connectionStatus !== 'INITIATED' || !initiated.json.redirectUrl) throw new Error(`initiate answered ${JSON.stringify(initiated.json)}`);
   const proxied = await api(main, 'GET', `/proxy/${accountId}/v1/users/me`);
   if (proxied.headers.get('x-authlink-proxy') !== '1' || proxied.json.login !== 'bench-user') throw new Error('the proxy did not reach the upstream');
+
+  const [small, large] = await scale;
 
   const headers = { 'x-api-key': apiKey };
   const pick = (ids) => ids[Math.floor(Math.random() * ids.length)];
@@ -309,8 +301,6 @@ async function main() {
 
   const memory = {
     idleRss,
-    settledRss,
-    settledAfterSeconds,
     mainRssAfter: main.child.rss(),
     ...(small && { smallIdleRss: small.idleRss, smallRssAfter: small.child.rss(), largeIdleRss: large.idleRss, largeRssAfter: large.child.rss() }),
   };
@@ -416,14 +406,6 @@ function buildFigures(rounds, memory, small, large) {
   }
   const single = (v) => (v === undefined ? undefined : { median: v, min: v, max: v, n: 1 });
   figures.push({ id: 'idle-rss', figure: 'authlink serve idle RSS', value: single(memory.idleRss), valueUnit: 'MB', baselineLabel: '—', ratioUnit: 'x', goal: { op: '<=', target: 100 * MB, unit: 'MB', on: 'value' } });
-  figures.push({
-    id: 'idle-rss-settled',
-    figure: `authlink serve idle RSS, settled (${memory.settledAfterSeconds.toFixed(0)} s after start)`,
-    value: single(memory.settledRss),
-    valueUnit: 'MB',
-    baselineLabel: '—',
-    ratioUnit: 'x',
-  });
   if (small) {
     figures.push({
       id: 'large-rss',

@@ -1,10 +1,10 @@
 import type { AuthlinkServices } from '@authlink/core';
 import formBody from '@fastify/formbody';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { COMPOSIO_PREFIX, composioCompat } from './compat/composio/composio-plugin.js';
 import { registerMetrics } from './metrics.js';
+import { lazyOpenApiDocument } from './openapi.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
 import { FailedAuthLimiter } from './plugins/failed-auth-limiter.js';
 import { securityHeaders } from './plugins/security-headers.js';
@@ -73,7 +73,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addSchema(ProblemSchema);
   await app.register(formBody, { bodyLimit: 64 * 1024 });
-  await app.register(swagger, {
+  const openApiDocument = lazyOpenApiDocument(app, {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'authlink', version: '0.1.0', description: 'Connect your users’ third-party accounts and act for them.' },
@@ -101,6 +101,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(composioCompat, { services: options.services, failedAuth, prefix: COMPOSIO_PREFIX });
   await app.register(browserFlowRoutes, { services: options.services, publicUrl, perMinute: options.rateLimits?.browserPerMinute ?? 120 });
-  await app.register(operationsRoutes, { metrics, checkDatabase });
+  await app.register(operationsRoutes, { metrics, checkDatabase, openApiDocument });
   return app;
 }

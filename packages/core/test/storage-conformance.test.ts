@@ -217,7 +217,7 @@ describe(`storage conformance (${testDatabaseKind()})`, () => {
   it('inserts an account with the columns it names and the defaults of the rest, through either insert', async () => {
     const prepared = await account({ labels: ['b', 'a', 'b'] });
     const row = await db.selectFrom('connected_accounts').selectAll().where('id', '=', prepared).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ status_reason: null, redirect_url: null, credentials_obtained_at: null, confirmation_hash: null, credentials_version: 0, refresh_failures: 0 });
+    expect(row).toMatchObject({ status_reason: null, redirect_url: null, credentials_obtained_at: null, confirmation_hash: null, credentials_version: 0, refresh_failures: 0, skip_validation: 0, identity_email: null, granted_scopes: null });
     const labels = await db.selectFrom('connected_account_labels').select('label').where('connected_account_id', '=', prepared).orderBy('label').execute();
     expect(labels.map((l) => l.label)).toEqual(['a', 'b']);
 

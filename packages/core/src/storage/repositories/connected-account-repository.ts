@@ -96,19 +96,28 @@ const INSERTED_COLUMNS = [
   'refresh_lease_expires_at',
   'next_refresh_at',
   'confirmation_hash',
+  'identity_id',
+  'identity_login',
+  'identity_email',
+  'identity_name',
+  'requested_scopes',
+  'granted_scopes',
+  'skip_validation',
 ] as const satisfies readonly (keyof NewConnectedAccountRow)[];
 type InsertedColumn = (typeof INSERTED_COLUMNS)[number];
 const INSERTED = new Set<string>(INSERTED_COLUMNS);
+/** Columns whose default is not NULL (as in the migrations): a row that leaves them out gets these. */
+const NOT_NULL_DEFAULTS: Partial<Record<InsertedColumn, number>> = { skip_validation: 0 };
 
-const insertAccount = preparedQuery((db, param: Param<Record<InsertedColumn, string | null>>) =>
+const insertAccount = preparedQuery((db, param: Param<Record<InsertedColumn, string | number | null>>) =>
   db.insertInto('connected_accounts').values(Object.fromEntries(INSERTED_COLUMNS.map((column) => [column, param(column)])) as unknown as NewConnectedAccountRow),
 );
 
 export async function insertConnectedAccount(db: Executor, row: NewConnectedAccountRow, labels: readonly string[]): Promise<void> {
   if (Object.keys(row).every((column) => INSERTED.has(column))) {
-    // A column the row leaves out is NULL, its default: the same row as Kysely's own insert.
-    const values = {} as Record<InsertedColumn, string | null>;
-    for (const column of INSERTED_COLUMNS) values[column] = (row[column] as string | null | undefined) ?? null;
+    // A column the row leaves out gets its default: the same row as Kysely's own insert.
+    const values = {} as Record<InsertedColumn, string | number | null>;
+    for (const column of INSERTED_COLUMNS) values[column] = (row[column] as string | number | null | undefined) ?? NOT_NULL_DEFAULTS[column] ?? null;
     await insertAccount.execute(db, values);
   } else {
     await db.insertInto('connected_accounts').values(row).execute();

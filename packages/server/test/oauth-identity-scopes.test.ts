@@ -104,6 +104,15 @@ describe('scopes and incremental authorization', () => {
     expect(after.accountIdentity).toMatchObject({ id: 'grace', email: 'grace@example.org' });
   });
 
+  it('takes the granted scopes from a refresh answer, which says what the new token carries', async () => {
+    const integrationId = await integrationFor('plain-idp', peer.issuer, ['openid', 'email']);
+    const { id } = await connect(integrationId, 'margaret');
+    await server.runtime.db.updateTable('connected_accounts').set({ granted_scopes: JSON.stringify(['stale']) }).where('id', '=', id).execute();
+    const refreshed = await server.api('POST', `/api/v1/connected-accounts/${id}/refresh`);
+    expect(refreshed.status).toBe(200);
+    expect([...refreshed.body.grantedScopes].sort()).toEqual(['email', 'openid']);
+  });
+
   it('asks for every scope again where the app has no incremental authorization', async () => {
     const integrationId = await integrationFor('plain-idp', peer.issuer, ['openid', 'email']);
     const first = await connect(integrationId, 'linus');

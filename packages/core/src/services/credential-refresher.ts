@@ -7,6 +7,7 @@ import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/a
 import { findAccountWithIntegration, findConnectedAccountRow, type AccountCredentialsRow } from '../storage/repositories/connected-account-repository.js';
 import { toIntegration } from '../storage/repositories/integration-repository.js';
 import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
+import { grantedScopes, hasScopes } from './account-scopes.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
 import { appOf, clientOf, schemeModule, type ServiceContext } from './service-context.js';
@@ -182,6 +183,8 @@ export class CredentialRefresher {
             access_expires_at: times.expiresAt,
             status_reason: null,
             updated_at: now.toISOString(),
+            // A refresh answer's scope is what the new token carries (RFC 6749 §6): the grant may have changed.
+            ...(typeof credentials.scope === 'string' && hasScopes(integration) && { granted_scopes: JSON.stringify(grantedScopes(credentials, [])) }),
           });
           if (!written) this.#ctx.logger.warn({ projectId, connectedAccountId: accountId }, 'refresh result discarded: the lease was lost');
           else {

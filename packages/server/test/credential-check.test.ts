@@ -218,6 +218,10 @@ describe('credential check before ACTIVE', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.code).toBe('CREDENTIALS_REJECTED');
     expect(await snapshot(server)).toEqual(before);
+    const scoped = await server.api('POST', `/api/v1/connected-accounts/${id}/reinitiate`, { scopes: ['more'] });
+    expect(scoped.status).toBe(400);
+    expect(scoped.body.errors).toEqual([{ path: '/body/scopes', message: 'only for OAUTH2 accounts' }]);
+    expect(await snapshot(server)).toEqual(before);
     const again = await server.api('POST', `/api/v1/connected-accounts/${id}/reinitiate`, { data: { apiKey: GOOD_KEY } });
     expect(again.body.connectionStatus).toBe('ACTIVE');
   });

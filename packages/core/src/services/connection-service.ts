@@ -135,6 +135,12 @@ export class ConnectionService {
     const redirectUrl = input.redirectUrl === undefined ? account.redirectUrl : validateRedirectUrl(input.redirectUrl);
     if (input.redirectUrl !== undefined && redirectUrl !== null) await assertRedirectAllowed(this.#ctx.db, projectId, redirectUrl);
     const integration = await this.#ctx.integrations.get(projectId, account.integrationId);
+    if (input.scopes !== undefined && integration.authScheme !== 'OAUTH2') {
+      // Other schemes mint tokens with the integration's scopes: change those on the integration.
+      throw new AuthlinkError('VALIDATION_FAILED', `scopes can be added to OAUTH2 accounts only; ${id} is ${integration.authScheme}`, {
+        errors: [{ path: '/body/scopes', message: 'only for OAUTH2 accounts' }],
+      });
+    }
     const data = { ...account.data, ...input.data };
     const start = await startScheme(this.#ctx, integration, data);
     const validate = input.validate ?? !(await this.#validationWaived(projectId, id));

@@ -23,6 +23,22 @@ import { createTestDatabase, testDatabaseKind, type TestDatabase } from './suppo
 let database: TestDatabase;
 let db: Kysely<Database>;
 const T0 = '2026-01-01T00:00:00.000Z';
+
+/** The integration every account here belongs to: as inserted, and as a joined lookup must give it back. */
+const INTEGRATION = {
+  id: 'int_000000001aaaaaaaaaaaaaaaaaaaa',
+  project_id: 'p1',
+  app: 'openai',
+  name: 'openai',
+  auth_scheme: 'API_KEY',
+  client_id: null,
+  client_secret_ciphertext: null,
+  scopes: '[]',
+  config: '{}',
+  created_at: T0,
+  updated_at: T0,
+  metadata_refreshed_at: null,
+};
 let seq = 0;
 
 function id(prefix: string): string {
@@ -61,19 +77,7 @@ beforeAll(async () => {
   db = openDatabase(database.url);
   await migrateToLatest(db as unknown as Kysely<unknown>);
   await insertProject(db, { id: 'p1', name: 'p1', created_at: T0 });
-  await insertIntegration(db, {
-    id: 'int_000000001aaaaaaaaaaaaaaaaaaaa',
-    project_id: 'p1',
-    app: 'openai',
-    name: 'openai',
-    auth_scheme: 'API_KEY',
-    client_id: null,
-    client_secret_ciphertext: null,
-    scopes: '[]',
-    config: '{}',
-    created_at: T0,
-    updated_at: T0,
-  });
+  await insertIntegration(db, INTEGRATION);
 });
 
 afterAll(async () => {
@@ -196,20 +200,7 @@ describe(`storage conformance (${testDatabaseKind()})`, () => {
     const accountId = await account();
     const found = await findAccountWithIntegration(db, 'p1', accountId);
     expect(found?.account).toMatchObject({ id: accountId, project_id: 'p1', integration_id: 'int_000000001aaaaaaaaaaaaaaaaaaaa', credentials_ciphertext: 'v1.x.y.z' });
-    expect(found?.integration).toEqual({
-      id: 'int_000000001aaaaaaaaaaaaaaaaaaaa',
-      project_id: 'p1',
-      app: 'openai',
-      name: 'openai',
-      auth_scheme: 'API_KEY',
-      client_id: null,
-      client_secret_ciphertext: null,
-      scopes: '[]',
-      config: '{}',
-      created_at: T0,
-      updated_at: T0,
-      metadata_refreshed_at: null,
-    });
+    expect(found?.integration).toEqual(INTEGRATION);
     expect(await findAccountWithIntegration(db, 'p2', accountId)).toBeUndefined();
     expect(await findAccountWithIntegration(db, 'p1', 'ca_none')).toBeUndefined();
   });

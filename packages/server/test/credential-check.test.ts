@@ -103,7 +103,6 @@ beforeEach(() => {
 });
 
 const initiate = (body: Record<string, unknown>) => server.api('POST', '/api/v1/connected-accounts', body);
-const accountsOf = async (app: string) => (await server.api('GET', `/api/v1/connected-accounts?app=${app}`)).body.items as Array<Record<string, unknown>>;
 
 describe('credential check before ACTIVE', () => {
   it('makes a good API key ACTIVE with the identity the app reported, after asking the app with the key placed as for the proxy', async () => {
@@ -236,7 +235,6 @@ describe('credential check before ACTIVE', () => {
     }
     const none = await server.api('GET', '/api/v1/connected-accounts?labels=filter&accountIdentity=someone-else');
     expect(none.body.items).toEqual([]);
-    expect((await accountsOf('checked-key')).every((a) => a.status !== undefined)).toBe(true);
   });
 
   it('refuses a real catalog app’s key when the app cannot be reached from this machine, unless told not to check', async () => {

@@ -89,6 +89,7 @@ async function userinfo(url: string, accessToken: string): Promise<Record<string
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) return null;
-  const body = (await response.json()) as unknown;
+  // Not JSON is no identity; a parse error would quote the answer (personal data) into the log.
+  const body = (await response.json().catch(() => null)) as unknown;
   return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
 }

@@ -1,5 +1,5 @@
 import type { TestRequest } from '../catalog/app-definition.js';
-import { MissingTemplateFieldError, renderTemplate } from '../catalog/template.js';
+import { renderTemplate } from '../catalog/template.js';
 import type { Credentials, Integration } from '../model.js';
 import type { OutgoingRequest } from '../schemes/auth-scheme.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
@@ -78,5 +78,3 @@ function describeFetchError(error: unknown): string {
   const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
   return cause?.code ?? (error instanceof Error ? error.message : 'network error');
 }
-
-export { MissingTemplateFieldError };

@@ -22,6 +22,7 @@ import {
   insertConnectedAccount,
   listConnectedAccounts,
   replaceLabels,
+  toConnectedAccount,
   transitionConnectedAccount,
   type ConnectedAccountFilter,
 } from '../storage/repositories/connected-account-repository.js';
@@ -128,7 +129,10 @@ export class ConnectionService {
 
   /** Starts the flow again for an account that is not ACTIVE; old links and states stop working. */
   async reinitiate(projectId: string, id: string, input: ReinitiateInput, actor: AuditActor = 'system'): Promise<ConnectionResponse> {
-    const account = await this.get(projectId, id);
+    const row = await findConnectedAccountRow(this.#ctx.db, projectId, id);
+    if (!row) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${id}`);
+    // Labels play no part here: the row alone, read once.
+    const account = toConnectedAccount(row, []);
     if (account.status === 'ACTIVE') {
       throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ACTIVE; disable it before re-initiating, or use refresh`);
     }
@@ -143,7 +147,7 @@ export class ConnectionService {
     }
     const data = { ...account.data, ...input.data };
     const start = await startScheme(this.#ctx, integration, data);
-    const validate = input.validate ?? !(await this.#validationWaived(projectId, id));
+    const validate = input.validate ?? row.skip_validation !== 1;
     const check = start.kind === 'ready' && validate ? await checkCredentials(this.#ctx, integration, start.credentials, start.publicData) : undefined;
     const requestedScopes = union(account.requestedScopes ?? integration.scopes, input.scopes ?? []);
     const now = this.#ctx.clock();
@@ -322,10 +326,6 @@ export class ConnectionService {
     if (!moved) throw new AuthlinkError('INVALID_STATE_TRANSITION', `connected account ${id} is ${account.status}; cannot make it ${to}`);
     this.#record(projectId, actor, 'connected_account.status_changed', id, 'success', { from: account.status, to });
     return this.get(projectId, id);
-  }
-
-  async #validationWaived(projectId: string, id: string): Promise<boolean> {
-    return (await findConnectedAccountRow(this.#ctx.db, projectId, id))?.skip_validation === 1;
   }
 
   #record(projectId: string, actor: AuditActor, action: 'connected_account.initiated' | 'connected_account.status_changed' | 'connected_account.deleted' | 'credentials.read' | 'credentials.refreshed', id: string, outcome: 'success' | 'failure', detail: AuditDetail): void {

@@ -2,7 +2,8 @@ import type { AuthSchemeName } from '../catalog/app-definition.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import type { AccountIdentity, Credentials, Integration } from '../model.js';
 import { identityFromAnswer } from './account-identity.js';
-import { callTestEndpoint, MissingTemplateFieldError, TestRequestUnreachable, testRequestOf } from './app-test-request.js';
+import { MissingTemplateFieldError } from '../catalog/template.js';
+import { callTestEndpoint, TestRequestUnreachable, testRequestOf } from './app-test-request.js';
 import type { ServiceContext } from './service-context.js';
 
 /** Credentials a person typed: nothing else has proved that they work. */

@@ -15,6 +15,7 @@ import {
 } from './app-definition.js';
 import type { AppDefinition, AuthSchemeDefinition, AuthSchemeName } from './app-definition.js';
 import { templateFields } from './template.js';
+import { deepFreeze } from '../deep-freeze.js';
 
 /** The package's own catalog; `../../catalog/apps` from both src/catalog and dist/catalog. */
 export const DEFAULT_CATALOG_DIR = fileURLToPath(new URL('../../catalog/apps/', import.meta.url));
@@ -340,12 +341,4 @@ function displayPath(absolute: string): string {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,3 +1,4 @@
+import { deepFreeze } from '../deep-freeze.js';
 import type { Credentials } from '../model.js';
 import type { Vault } from '../vault/vault.js';
 import { credentialTimes } from './credential-freshness.js';
@@ -10,14 +11,6 @@ import { credentialTimes } from './credential-freshness.js';
 /** How many decrypted credential sets are kept, and for how long (see openCredentials). */
 const OPENED_MAX = 10_000;
 const OPENED_TTL_MS = 60_000;
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 export class AccountSecrets {
   readonly #vault: Vault;

@@ -29,7 +29,7 @@ import {
 import { deleteEntityRow, ensureEntity, entityExists } from '../storage/repositories/entity-repository.js';
 import { insertIntegration, toIntegration } from '../storage/repositories/integration-repository.js';
 import { authorizedTarget, type AuthorizedTarget } from './authorized-target.js';
-import type { CredentialRefresher } from './credential-refresher.js';
+import type { CredentialRefresher, FreshCredentials } from './credential-refresher.js';
 import { revokeAtProvider, type RevocationOutcome } from './token-revocation.js';
 import type { AuditActor, AuditDetail } from './audit-log.js';
 import type { AuthConfigInput } from './integration-service.js';
@@ -73,6 +73,8 @@ const LONG_LIVED_SECRETS = ['refreshToken', 'idToken', 'serviceAccountJson'];
 export class ConnectionService {
   readonly #ctx: ServiceContext;
   readonly #refresher: CredentialRefresher;
+  /** Targets built for loaded accounts; gone with them (weakly held). */
+  readonly #targets = new WeakMap<FreshCredentials, AuthorizedTarget>();
 
   constructor(context: ServiceContext, refresher: CredentialRefresher) {
     this.#ctx = context;
@@ -232,7 +234,14 @@ export class ConnectionService {
    * `forceRefresh` (after an upstream 401) the credentials are renewed first.
    */
   async authorizedTarget(projectId: string, id: string, options: { forceRefresh?: boolean } = {}): Promise<AuthorizedTarget> {
-    return authorizedTarget(this.#ctx, await this.#refresher.fresh(projectId, id, { force: options.forceRefresh === true }));
+    const fresh = await this.#refresher.fresh(projectId, id, { force: options.forceRefresh === true });
+    // The refresher hands out the same object while the account is unchanged: so may this.
+    let target = this.#targets.get(fresh);
+    if (target === undefined) {
+      target = Object.freeze(await authorizedTarget(this.#ctx, fresh));
+      this.#targets.set(fresh, target);
+    }
+    return target;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addSeconds } from '../clock.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
 import type { Credentials, Integration } from '../model.js';
@@ -7,7 +8,9 @@ import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/a
 import { findAccountWithIntegration, findConnectedAccountRow, type AccountCredentialsRow } from '../storage/repositories/connected-account-repository.js';
 import { toIntegration } from '../storage/repositories/integration-repository.js';
 import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
+import { changeCounterOf, type ChangeCounter } from '../storage/change-counter.js';
 import { grantedScopes, hasScopes } from './account-scopes.js';
+import { ChangeKeyedCache } from './change-keyed-cache.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
 import { resolveIntegrationScheme } from './scheme-resolution.js';
 import { appOf, clientOf, schemeModule, type ServiceContext } from './service-context.js';
@@ -54,10 +57,14 @@ export class CredentialRefresher {
   readonly #inFlight = new Map<string, Promise<void>>();
   /** This process's name in leases. */
   readonly #owner = newId('proc');
+  /** Set when the database can tell that it changed (SQLite): loaded accounts are then kept. */
+  readonly #changes: ChangeCounter | undefined;
+  readonly #loaded = new ChangeKeyedCache<FreshCredentials>();
 
   constructor(context: ServiceContext, policy: Partial<RefreshPolicy> = {}) {
     this.#ctx = context;
     this.#policy = { ...DEFAULT_REFRESH_POLICY, ...policy };
+    this.#changes = changeCounterOf(context.db);
   }
 
   /** Credentials of an ACTIVE account, renewed first when due (or always with `force`). */
@@ -76,15 +83,36 @@ export class CredentialRefresher {
     return current;
   }
 
+  /**
+   * The account as every credential read and proxied call needs it. Kept between calls while the
+   * database has not changed (SQLite's change counter): a refresh, re-initiation, status change,
+   * deletion or key rotation anywhere is a write, and the next call reads the rows again. Where the
+   * database cannot tell (PostgreSQL, shared by processes), every call reads.
+   */
   async #load(projectId: string, accountId: string): Promise<FreshCredentials> {
-    // One statement for both rows: this runs on every credential read and proxied call.
+    // The count is taken before the read: a write that lands meanwhile makes this entry stale at once.
+    const count = this.#changes?.current();
+    const key = `${projectId}/${accountId}`;
+    if (count !== undefined) {
+      const hit = this.#loaded.get(key, count);
+      if (hit !== undefined) return hit;
+    }
+    // One statement for both rows.
     const found = await findAccountWithIntegration(this.#ctx.db, projectId, accountId);
     if (!found) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${accountId}`);
     const row = found.account;
     if (row.status !== 'ACTIVE') throw new AuthlinkError('CONNECTION_NOT_ACTIVE', `connected account ${accountId} is ${row.status}`);
     if (!found.integration) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${row.integration_id}`);
     const integration = toIntegration(found.integration);
-    return { row, integration, scheme: schemeModule(integration), credentials: this.#ctx.secrets.openCredentials(row.id, row.credentials_ciphertext ?? '') };
+    // Shared by every caller while cached: frozen, so no caller can change what the next one sees.
+    const loaded: FreshCredentials = Object.freeze({
+      row: Object.freeze(row),
+      integration: deepFreeze(integration),
+      scheme: schemeModule(integration),
+      credentials: this.#ctx.secrets.openCredentials(row.id, row.credentials_ciphertext ?? ''),
+    });
+    if (count !== undefined) this.#loaded.set(key, count, loaded);
+    return loaded;
   }
 
   #due(current: FreshCredentials, force: boolean): boolean {

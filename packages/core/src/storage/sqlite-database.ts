@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { registerChangeCounter, SqliteChangeCounter } from './change-counter.js';
 import type { Database } from './database-schema.js';
 import { GroupCommitSqliteDialect, WriteTracker } from './sqlite-group-commit.js';
 
@@ -18,10 +19,17 @@ export function openSqliteDatabase(path: string): Kysely<Database> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  if (inMemory) return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, new WriteTracker()) }) });
-  sqlite.pragma('synchronous = NORMAL');
-  const writes = new WriteTracker();
-  return new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(sqlite, writes) }, writes, path) });
+  const changes = new SqliteChangeCounter(sqlite);
+  let db: Kysely<Database>;
+  if (inMemory) {
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, new WriteTracker(), changes) }) });
+  } else {
+    sqlite.pragma('synchronous = NORMAL');
+    const writes = new WriteTracker();
+    db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(sqlite, writes, changes) }, writes, path) });
+  }
+  registerChangeCounter(db, changes);
+  return db;
 }
 
 const CACHED_STATEMENTS = 500;
@@ -33,9 +41,10 @@ const CACHEABLE = /^\s*(?:(?:select|insert|update|delete|with)\b|(?:begin|commit
  * The same SQL text is reused across requests, so prepared statements are kept (bounded,
  * oldest out first). Safe because the driver runs one statement at a time and never streams.
  * Kysely runs each statement right after preparing it, so a statement that can change the
- * database (not `readonly` for SQLite) is recorded as a write here.
+ * database (not `readonly` for SQLite) is recorded as a write here, for the group commit and for
+ * the change counter that row caches check.
  */
-function withStatementCache(sqlite: SQLite.Database, writes: WriteTracker): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, writes: WriteTracker, changes: SqliteChangeCounter): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
@@ -48,7 +57,10 @@ function withStatementCache(sqlite: SQLite.Database, writes: WriteTracker): Sqli
           cache.set(sql, statement);
         }
       }
-      if (!statement.readonly) writes.markWrite();
+      if (!statement.readonly) {
+        writes.markWrite();
+        changes.noteWrite(sql);
+      }
       return statement;
     },
   };

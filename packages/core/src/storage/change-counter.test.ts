@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { changeCounterOf, type ChangeCounter } from './change-counter.js';
+import type { Database } from './database-schema.js';
+import { migrateToLatest } from './migrate.js';
+import { openPostgresDatabase } from './postgres-database.js';
+import { openSqliteDatabase } from './sqlite-database.js';
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SqliteChangeCounter', () => {
+  let dir: string;
+  let path: string;
+  let db: Kysely<Database>;
+  let counter: ChangeCounter;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'authlink-changes-'));
+    path = join(dir, 'authlink.db');
+    db = openSqliteDatabase(path);
+    await migrateToLatest(db as unknown as Kysely<unknown>);
+    counter = changeCounterOf(db)!;
+    await nextTurn();
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const insertProject = (id: string) => db.insertInto('projects').values({ id, name: id, created_at: new Date().toISOString() }).execute();
+
+  it('moves with every write of this process, within the same turn', async () => {
+    const before = counter.current();
+    await insertProject('prj_a');
+    const afterInsert = counter.current();
+    expect(afterInsert).toBeGreaterThan(before);
+    await db.updateTable('projects').set({ name: 'renamed' }).where('id', '=', 'prj_a').execute();
+    expect(counter.current()).toBeGreaterThan(afterInsert);
+  });
+
+  it('moves for a write that changed nothing and for one rolled back: it only ever errs towards a miss', async () => {
+    const before = counter.current();
+    await db.deleteFrom('projects').where('id', '=', 'prj_none').execute();
+    expect(counter.current()).toBeGreaterThan(before);
+    const again = counter.current();
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('projects').values({ id: 'prj_b', name: 'b', created_at: new Date().toISOString() }).execute();
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(counter.current()).toBeGreaterThan(again);
+  });
+
+  it('stays put for reads and for audit events, which no cache holds', async () => {
+    await insertProject('prj_a');
+    const before = counter.current();
+    await db.selectFrom('projects').selectAll().execute();
+    await db
+      .insertInto('audit_events')
+      .values({ id: 'evt_1', project_id: 'prj_a', at: new Date().toISOString(), actor: 'system', action: 'credentials.read', target_type: 'connected_account', target_id: 'ca_1', outcome: 'success', detail: '{}' })
+      .execute();
+    await nextTurn();
+    expect(counter.current()).toBe(before);
+  });
+
+  it("sees another connection's commit from the next turn of the event loop", async () => {
+    const before = counter.current();
+    const other = new SQLite(path);
+    try {
+      other.prepare("insert into projects (id, name, created_at) values ('prj_other', 'other', '2026-01-01T00:00:00.000Z')").run();
+      // Same turn: the requests being handled arrived before that commit.
+      expect(counter.current()).toBe(before);
+      await nextTurn();
+      const after = counter.current();
+      expect(after).toBeGreaterThan(before);
+      // Nothing else committed: the next turn agrees.
+      await nextTurn();
+      expect(counter.current()).toBe(after);
+      // A read by the other connection changes nothing.
+      other.prepare('select count(*) from projects').get();
+      await nextTurn();
+      expect(counter.current()).toBe(after);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('is registered for every SQLite database, in memory too, and for no PostgreSQL one', async () => {
+    const memory = openSqliteDatabase(':memory:');
+    const postgres = openPostgresDatabase('postgres://nobody@127.0.0.1:1/none');
+    try {
+      expect(changeCounterOf(memory)).toBeDefined();
+      expect(changeCounterOf(postgres)).toBeUndefined();
+      expect(await sql<{ one: number }>`select 1 as one`.execute(memory)).toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await memory.destroy();
+      await postgres.destroy();
+    }
+  });
+});

@@ -1,8 +1,9 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
 import * as credentialLifecycle from './migrations/0002-credential-lifecycle.js';
 import * as projectSecurity from './migrations/0003-project-security.js';
 import * as connectionQuality from './migrations/0004-connection-quality.js';
+import * as leanWrites from './migrations/0005-lean-writes.js';
 
 /** Migrations are imported statically: the list is code-reviewed and works from src and dist alike. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-credential-lifecycle': credentialLifecycle,
   '0003-project-security': projectSecurity,
   '0004-connection-quality': connectionQuality,
+  '0005-lean-writes': leanWrites,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -25,18 +27,31 @@ export class MigrationError extends Error {
   }
 }
 
-/** Brings the schema up to date; returns the names of the migrations applied now. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({
+function migrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({
     db,
     provider: new StaticMigrationProvider(),
     migrationTableName: 'authlink_migrations',
     migrationLockTableName: 'authlink_migrations_lock',
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+}
+
+function applied(results: readonly MigrationResult[], error: unknown): string[] {
   const failed = results.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new MigrationError(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
   }
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Brings the schema up to date; returns the names of the migrations applied now. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const { error, results = [] } = await migrator(db).migrateToLatest();
+  return applied(results, error);
+}
+
+/** Brings the schema to the named migration, up or down (upgrade tests start from an older schema). */
+export async function migrateTo(db: Kysely<unknown>, name: string): Promise<string[]> {
+  const { error, results = [] } = await migrator(db).migrateTo(name);
+  return applied(results, error);
 }

@@ -40,3 +40,14 @@ describe('AccountSecrets.openCredentials', () => {
     }).toThrow(TypeError);
   });
 });
+
+describe('AccountSecrets initiation data', () => {
+  it('stores nothing when the initiator supplied nothing, and reads that back as no fields', () => {
+    const secrets = new AccountSecrets(new Vault(randomBytes(32)));
+    expect(secrets.sealInitiation('ca_1', {})).toBeNull();
+    expect(secrets.openInitiation('ca_1', null)).toEqual({});
+    const sealed = secrets.sealInitiation('ca_1', { shop: 'acme' });
+    expect(sealed).not.toContain('acme');
+    expect(secrets.openInitiation('ca_1', sealed)).toEqual({ shop: 'acme' });
+  });
+});

@@ -52,7 +52,9 @@ export class AccountSecrets {
     return credentials;
   }
 
-  sealInitiation(accountId: string, data: Readonly<Record<string, string>>): string {
+  /** What the initiator supplied, sealed; nothing supplied (most OAuth flows) is nothing stored: no ciphertext to make or read. */
+  sealInitiation(accountId: string, data: Readonly<Record<string, string>>): string | null {
+    if (Object.keys(data).length === 0) return null;
     return this.#vault.encryptJson(data, { table: 'connected_accounts', rowId: accountId, purpose: 'initiation' });
   }
 

@@ -8,7 +8,7 @@ import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/a
 import { findAccountWithIntegration, findConnectedAccountRow, type AccountCredentialsRow } from '../storage/repositories/connected-account-repository.js';
 import { toIntegration } from '../storage/repositories/integration-repository.js';
 import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
-import { changeCounterOf, type ChangeCounter } from '../storage/change-counter.js';
+import { changeCounterOf, type CachedTable, type ChangeCounter } from '../storage/change-counter.js';
 import { grantedScopes, hasScopes } from './account-scopes.js';
 import { ChangeKeyedCache } from './change-keyed-cache.js';
 import { credentialTimes, isDueForRefresh, isExpired } from './credential-freshness.js';
@@ -37,6 +37,9 @@ export const DEFAULT_REFRESH_POLICY: RefreshPolicy = Object.freeze({
   coolDownMaxSeconds: 3600,
   pollMs: 50,
 });
+
+/** What a loaded account is read from: a write to either (or a cascade into them) reloads it. */
+const LOADED_FROM: readonly CachedTable[] = ['connected_accounts', 'integrations'];
 
 export interface FreshCredentials {
   row: AccountCredentialsRow;
@@ -91,7 +94,7 @@ export class CredentialRefresher {
    */
   async #load(projectId: string, accountId: string): Promise<FreshCredentials> {
     // The count is taken before the read: a write that lands meanwhile makes this entry stale at once.
-    const count = this.#changes?.current();
+    const count = this.#changes?.current(LOADED_FROM);
     const key = `${projectId}/${accountId}`;
     if (count !== undefined) {
       const hit = this.#loaded.get(key, count);

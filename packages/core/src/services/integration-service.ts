@@ -2,12 +2,14 @@ import type { AppDefinition, AuthSchemeName } from '../catalog/app-definition.js
 import type { Catalog } from '../catalog/catalog.js';
 import { renderTemplate, templateFields } from '../catalog/template.js';
 import type { Clock } from '../clock.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
 import type { DiscoveredSetting, Integration, IntegrationConfig, Page } from '../model.js';
 import { discoverIssuer } from '../schemes/oauth2-discovery.js';
 import { findAuthScheme } from '../schemes/scheme-registry.js';
 import type { IntegrationRow } from '../storage/database-schema.js';
+import { changeCounterOf, type CachedTable, type ChangeCounter } from '../storage/change-counter.js';
 import type { Executor } from '../storage/executor.js';
 import { countAccountsOfIntegration } from '../storage/repositories/connected-account-repository.js';
 import {
@@ -21,7 +23,10 @@ import {
 } from '../storage/repositories/integration-repository.js';
 import type { Vault } from '../vault/vault.js';
 import type { AuditActor, AuditLog } from './audit-log.js';
+import { ChangeKeyedCache } from './change-keyed-cache.js';
 import type { Logger } from './logger.js';
+
+const INTEGRATIONS: readonly CachedTable[] = ['integrations'];
 
 /** What a project may set on an integration (`authConfig` in the API). */
 export interface AuthConfigInput {
@@ -154,6 +159,9 @@ export class IntegrationService {
   readonly #audit: AuditLog;
 
   readonly #logger: Logger | undefined;
+  /** Set when the database can tell that it changed (SQLite): integrations read are then kept. */
+  readonly #changes: ChangeCounter | undefined;
+  readonly #loaded = new ChangeKeyedCache<Integration>();
 
   constructor(deps: { db: Executor; vault: Vault; catalog: Catalog; clock: Clock; audit: AuditLog; logger?: Logger }) {
     this.#audit = deps.audit;
@@ -162,6 +170,7 @@ export class IntegrationService {
     this.#vault = deps.vault;
     this.#catalog = deps.catalog;
     this.#clock = deps.clock;
+    this.#changes = changeCounterOf(deps.db);
   }
 
   /**
@@ -212,10 +221,22 @@ export class IntegrationService {
     });
   }
 
+  /**
+   * An integration of the project. Outside a transaction it is kept while no integration changed
+   * (SQLite's change counter; every initiate reads one): the object is frozen and shared.
+   */
   async get(projectId: string, id: string, db: Executor = this.#db): Promise<Integration> {
+    const count = db === this.#db ? this.#changes?.current(INTEGRATIONS) : undefined;
+    const key = `${projectId}/${id}`;
+    if (count !== undefined) {
+      const hit = this.#loaded.get(key, count);
+      if (hit !== undefined) return hit;
+    }
     const row = await findIntegrationRow(db, projectId, id);
     if (!row) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
-    return toIntegration(row);
+    const integration = deepFreeze(toIntegration(row));
+    if (count !== undefined) this.#loaded.set(key, count, integration);
+    return integration;
   }
 
   async list(projectId: string, filter: { app?: string | undefined; limit: number; cursor?: string | undefined }): Promise<Page<Integration>> {

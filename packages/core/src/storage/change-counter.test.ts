@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { changeCounterOf, type ChangeCounter } from './change-counter.js';
+import { changeCounterOf, type CachedTable, type ChangeCounter } from './change-counter.js';
 import type { Database } from './database-schema.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgresDatabase } from './postgres-database.js';
@@ -16,14 +16,16 @@ describe('SqliteChangeCounter', () => {
   let dir: string;
   let path: string;
   let db: Kysely<Database>;
-  let counter: ChangeCounter;
+  let changes: ChangeCounter;
+  const ALL: readonly CachedTable[] = ['connected_accounts', 'integrations', 'entities'];
+  const counter = { current: () => changes.current(ALL) };
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'authlink-changes-'));
     path = join(dir, 'authlink.db');
     db = openSqliteDatabase(path);
     await migrateToLatest(db as unknown as Kysely<unknown>);
-    counter = changeCounterOf(db)!;
+    changes = changeCounterOf(db)!;
     await nextTurn();
   });
 
@@ -57,7 +59,26 @@ describe('SqliteChangeCounter', () => {
     expect(counter.current()).toBeGreaterThan(again);
   });
 
-  it('stays put for reads and for audit events, which no cache holds', async () => {
+  it('moves only for the tables written, and for what their deletion cascades to', async () => {
+    await insertProject('prj_a');
+    const accounts = changes.current(['connected_accounts']);
+    const integrations = changes.current(['integrations']);
+    const entities = changes.current(['entities']);
+    await db.insertInto('entities').values({ project_id: 'prj_a', id: 'user-1', created_at: new Date().toISOString() }).execute();
+    // An entity's deletion deletes its accounts: a write to entities moves both.
+    expect(changes.current(['entities'])).toBeGreaterThan(entities);
+    expect(changes.current(['connected_accounts'])).toBeGreaterThan(accounts);
+    expect(changes.current(['integrations'])).toBe(integrations);
+    // A project's deletion cascades to everything: a write to projects moves every table.
+    await db.updateTable('projects').set({ name: 'renamed' }).where('id', '=', 'prj_a').execute();
+    expect(changes.current(['integrations'])).toBeGreaterThan(integrations);
+    // Statements of a shape it does not know move everything too.
+    const before = changes.current(['integrations']);
+    await sql`insert or ignore into projects (id, name, created_at) values ('prj_b', 'b', '2026-01-01T00:00:00.000Z')`.execute(db);
+    expect(changes.current(['integrations'])).toBeGreaterThan(before);
+  });
+
+  it('stays put for reads and for tables no cache holds (audit events, links, labels)', async () => {
     await insertProject('prj_a');
     const before = counter.current();
     await db.selectFrom('projects').selectAll().execute();
@@ -65,6 +86,7 @@ describe('SqliteChangeCounter', () => {
       .insertInto('audit_events')
       .values({ id: 'evt_1', project_id: 'prj_a', at: new Date().toISOString(), actor: 'system', action: 'credentials.read', target_type: 'connected_account', target_id: 'ca_1', outcome: 'success', detail: '{}' })
       .execute();
+    await db.insertInto('api_keys').values({ id: 'key_1', project_id: 'prj_a', key_hash: 'h', key_prefix: 'alk_', created_at: new Date().toISOString() }).execute();
     await nextTurn();
     expect(counter.current()).toBe(before);
   });

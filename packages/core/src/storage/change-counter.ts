@@ -1,19 +1,36 @@
 import type SQLite from 'better-sqlite3';
 
-/**
- * A number that moves whenever the database may have changed in a way a cache of rows could
- * notice. A cached value read while the counter showed `n` is still what the database holds as
- * long as the counter still shows `n`. Read the counter before reading the rows, never after.
- */
-export interface ChangeCounter {
-  current(): number;
-}
+/** The tables whose rows are cached between requests. */
+export type CachedTable = 'connected_accounts' | 'integrations' | 'entities';
 
 /**
- * Statements that only append to tables no cache holds (the audit trail, written in batches
- * while credential reads are served): they leave the counter alone.
+ * A number that moves whenever rows of the given tables may have changed. A value cached from
+ * those tables while the counter showed `n` is still what the database holds as long as the
+ * counter still shows `n`. Read the counter before reading the rows, never after.
  */
-const APPEND_ONLY = /^insert into "audit_events" /;
+export interface ChangeCounter {
+  current(tables: readonly CachedTable[]): number;
+}
+
+/** The table a data statement writes, as Kysely spells it (quoted). */
+const WRITTEN_TABLE = /^(?:insert into|update|delete from) "([a-z_]+)" /;
+
+/**
+ * What a write to each table may change among the cached tables, cascades included (an entity's
+ * deletion deletes its accounts). Tables no cache holds — the audit trail, links, states, labels,
+ * API keys — move nothing. Any other statement (projects, whose deletion cascades everywhere,
+ * migrations, statements of unknown shape) moves every table.
+ */
+const CHANGES: Readonly<Record<string, readonly CachedTable[]>> = {
+  connected_accounts: ['connected_accounts'],
+  integrations: ['integrations'],
+  entities: ['entities', 'connected_accounts'],
+  connected_account_labels: [],
+  connect_links: [],
+  oauth_states: [],
+  audit_events: [],
+  api_keys: [],
+};
 
 /**
  * The embedded database's change counter. Two sources move it:
@@ -23,11 +40,14 @@ const APPEND_ONLY = /^insert into "audit_events" /;
  *   SQLite's `PRAGMA data_version`, which changes when another connection committed. Reading it
  *   costs a lock on the WAL index, about a third of a primary-key lookup, so it is read once per
  *   turn of the event loop and shared by the requests of that turn: the requests the loop is
- *   handling arrived before it began. Another process's commit is therefore seen by the next turn.
+ *   handling arrived before it began. Another process's commit is therefore seen by the next turn,
+ *   and moves every table (which rows it wrote is not known).
  */
 export class SqliteChangeCounter implements ChangeCounter {
   readonly #dataVersion: SQLite.Statement<[], number>;
-  #count = 0;
+  /** Writes per cached table, and writes that may have changed any table. */
+  readonly #byTable: Record<CachedTable, number> = { connected_accounts: 0, integrations: 0, entities: 0 };
+  #everything = 0;
   #lastVersion = -1;
   #checked = false;
   readonly #newTurn = () => {
@@ -40,20 +60,26 @@ export class SqliteChangeCounter implements ChangeCounter {
 
   /** Called for each statement of this connection that can write, with its SQL, before it runs. */
   noteWrite(sql: string): void {
-    if (!APPEND_ONLY.test(sql)) this.#count += 1;
+    const table = WRITTEN_TABLE.exec(sql)?.[1];
+    const changes = table === undefined ? undefined : CHANGES[table];
+    if (changes === undefined) this.#everything += 1;
+    else for (const changed of changes) this.#byTable[changed] += 1;
   }
 
-  current(): number {
+  current(tables: readonly CachedTable[]): number {
     if (!this.#checked) {
       this.#checked = true;
       setImmediate(this.#newTurn);
       const version = this.#dataVersion.get() as number;
       if (version !== this.#lastVersion) {
         this.#lastVersion = version;
-        this.#count += 1;
+        this.#everything += 1;
       }
     }
-    return this.#count;
+    // Counts only grow, so their sum moves whenever any of them does.
+    let count = this.#everything;
+    for (const table of tables) count += this.#byTable[table];
+    return count;
   }
 }
 

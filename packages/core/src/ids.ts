@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { hash, randomBytes, randomFillSync } from 'node:crypto';
 
 /**
  * Time-ordered identifiers: a base36 millisecond timestamp then 80 random bits, so that sorting
@@ -54,5 +54,6 @@ export function randomToken(bytes = 32): string {
  * SHA-256 is enough: the inputs carry 256 bits of entropy, there is nothing to brute-force.
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // One-shot: a quarter of a Hash object's cost, on every API request.
+  return hash('sha256', token, 'hex');
 }

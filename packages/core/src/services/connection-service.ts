@@ -204,8 +204,9 @@ export class ConnectionService {
     }
     const { row, credentials } = fresh;
     this.#record(projectId, actor, 'credentials.read', id, 'success', { includeRefreshToken: options.includeRefreshToken === true });
-    const view = { ...credentials };
-    if (!options.includeRefreshToken) for (const name of LONG_LIVED_SECRETS) delete view[name];
+    // Most credentials hold none of the long-lived secrets: then the (frozen) credentials go out as they are.
+    const withheld = options.includeRefreshToken ? [] : LONG_LIVED_SECRETS.filter((name) => name in credentials);
+    const view = withheld.length === 0 ? credentials : Object.fromEntries(Object.entries(credentials).filter(([name]) => !withheld.includes(name)));
     return { connectedAccountId: id, authScheme: row.auth_scheme as AuthSchemeName, credentials: view };
   }
 

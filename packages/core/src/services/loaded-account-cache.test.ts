@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Catalog } from '../catalog/catalog.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import type { Database } from '../storage/database-schema.js';
+import { OTHERS_SEEN_WITHIN_MS } from '../storage/change-counter.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { openSqliteDatabase } from '../storage/sqlite-database.js';
 import { Vault } from '../vault/vault.js';
@@ -21,7 +22,8 @@ import { createAuthlinkServices, type AuthlinkServices } from './authlink-servic
  * a read must answer what reading the database afresh answers.
  */
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** Another process's commits are seen by reads a millisecond later (storage/change-counter.ts). */
+const afterOthersAreSeen = () => new Promise((resolve) => setTimeout(resolve, OTHERS_SEEN_WITHIN_MS + 1));
 
 const catalog = Catalog.fromDefinitions([
   {
@@ -96,7 +98,7 @@ describe('loaded accounts on SQLite', () => {
 
   it('answers from memory while nothing changed, and never after a write', async () => {
     const id = await connect('first');
-    await nextTurn();
+    await afterOthersAreSeen();
     const first = await services.refresher.fresh(projectId, id);
     expect(await services.refresher.fresh(projectId, id)).toBe(first); // the same object: kept
     await services.connections.disable(projectId, id);
@@ -118,11 +120,11 @@ describe('loaded accounts on SQLite', () => {
     expect(Object.isFrozen(loaded.credentials)).toBe(true);
   });
 
-  it("sees another process's write from the next turn", async () => {
+  it("sees another process's write a millisecond later", async () => {
     const id = await connect('k');
     expect(await read(id)).toEqual({ apiKey: 'k' });
     other.prepare("update connected_accounts set status = 'EXPIRED' where id = ?").run(id);
-    await nextTurn();
+    await afterOthersAreSeen();
     expect(await read(id)).toBe('CONNECTION_NOT_ACTIVE');
   });
 
@@ -152,14 +154,14 @@ describe('loaded accounts on SQLite', () => {
               ? services.connections.reinitiate(projectId, id, { data: { apiKey: s.key }, validate: false }).catch(() => undefined)
               : services.connections[s.kind](projectId, id).catch(() => undefined));
           } else {
-            // Another process: seen from the next turn of the event loop.
+            // Another process: seen a millisecond later.
             if (s.kind === 'expireElsewhere') other.prepare("update connected_accounts set status = 'EXPIRED' where id = ?").run(id);
             if (s.kind === 'activateElsewhere') other.prepare("update connected_accounts set status = 'ACTIVE' where id = ?").run(id);
             if (s.kind === 'rekeyElsewhere') {
               other.prepare('update connected_accounts set credentials_ciphertext = ? where id = ?').run(new AccountSecrets(vault).sealCredentials(id, { apiKey: s.key }), id);
             }
             if (s.kind === 'deleteElsewhere') other.prepare('delete from connected_accounts where id = ?').run(id);
-            await nextTurn();
+            await afterOthersAreSeen();
           }
           expect(await read(id)).toEqual(truth(id));
         }

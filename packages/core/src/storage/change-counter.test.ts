@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { changeCounterOf, type CachedTable, type ChangeCounter } from './change-counter.js';
+import { changeCounterOf, OTHERS_SEEN_WITHIN_MS, type CachedTable, type ChangeCounter } from './change-counter.js';
 import type { Database } from './database-schema.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgresDatabase } from './postgres-database.js';
 import { openSqliteDatabase } from './sqlite-database.js';
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const afterOthersAreSeen = () => new Promise((resolve) => setTimeout(resolve, OTHERS_SEEN_WITHIN_MS + 1));
 
 describe('SqliteChangeCounter', () => {
   let dir: string;
@@ -26,7 +26,7 @@ describe('SqliteChangeCounter', () => {
     db = openSqliteDatabase(path);
     await migrateToLatest(db as unknown as Kysely<unknown>);
     changes = changeCounterOf(db)!;
-    await nextTurn();
+    await afterOthersAreSeen();
   });
 
   afterEach(async () => {
@@ -87,26 +87,24 @@ describe('SqliteChangeCounter', () => {
       .values({ id: 'evt_1', project_id: 'prj_a', at: new Date().toISOString(), actor: 'system', action: 'credentials.read', target_type: 'connected_account', target_id: 'ca_1', outcome: 'success', detail: '{}' })
       .execute();
     await db.insertInto('api_keys').values({ id: 'key_1', project_id: 'prj_a', key_hash: 'h', key_prefix: 'alk_', created_at: new Date().toISOString() }).execute();
-    await nextTurn();
+    await afterOthersAreSeen();
     expect(counter.current()).toBe(before);
   });
 
-  it("sees another connection's commit from the next turn of the event loop", async () => {
+  it("sees another connection's commit within a millisecond", async () => {
     const before = counter.current();
     const other = new SQLite(path);
     try {
       other.prepare("insert into projects (id, name, created_at) values ('prj_other', 'other', '2026-01-01T00:00:00.000Z')").run();
-      // Same turn: the requests being handled arrived before that commit.
-      expect(counter.current()).toBe(before);
-      await nextTurn();
+      await afterOthersAreSeen();
       const after = counter.current();
       expect(after).toBeGreaterThan(before);
-      // Nothing else committed: the next turn agrees.
-      await nextTurn();
+      // Nothing else committed: later reads agree.
+      await afterOthersAreSeen();
       expect(counter.current()).toBe(after);
       // A read by the other connection changes nothing.
       other.prepare('select count(*) from projects').get();
-      await nextTurn();
+      await afterOthersAreSeen();
       expect(counter.current()).toBe(after);
     } finally {
       other.close();

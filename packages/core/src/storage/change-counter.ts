@@ -12,6 +12,9 @@ export interface ChangeCounter {
   current(tables: readonly CachedTable[]): number;
 }
 
+/** How stale another process's commit may be when a cached row is served. */
+export const OTHERS_SEEN_WITHIN_MS = 1;
+
 /** The table a data statement writes, as Kysely spells it (quoted). */
 const WRITTEN_TABLE = /^(?:insert into|update|delete from) "([a-z_]+)" /;
 
@@ -38,10 +41,10 @@ const CHANGES: Readonly<Record<string, readonly CachedTable[]>> = {
  *   prepared to run — before it runs, so a reader that saw the old count never keeps its rows;
  * - other connections' commits (another process: the CLI, a second server on the same file):
  *   SQLite's `PRAGMA data_version`, which changes when another connection committed. Reading it
- *   costs a lock on the WAL index, about a third of a primary-key lookup, so it is read once per
- *   turn of the event loop and shared by the requests of that turn: the requests the loop is
- *   handling arrived before it began. Another process's commit is therefore seen by the next turn,
- *   and moves every table (which rows it wrote is not known).
+ *   takes a lock on the WAL index, two system calls — more than a cached read costs otherwise —
+ *   so it is read at most once per millisecond (OTHERS_SEEN_WITHIN_MS). Another process's commit
+ *   is therefore seen by every request that starts a millisecond after it, and moves every table
+ *   (which rows it wrote is not known). This process's own writes are seen at once.
  */
 export class SqliteChangeCounter implements ChangeCounter {
   readonly #dataVersion: SQLite.Statement<[], number>;
@@ -49,10 +52,8 @@ export class SqliteChangeCounter implements ChangeCounter {
   readonly #byTable: Record<CachedTable, number> = { connected_accounts: 0, integrations: 0, entities: 0 };
   #everything = 0;
   #lastVersion = -1;
-  #checked = false;
-  readonly #newTurn = () => {
-    this.#checked = false;
-  };
+  /** When data_version was last read (performance.now()). */
+  #checkedAt = -Infinity;
 
   constructor(sqlite: SQLite.Database) {
     this.#dataVersion = sqlite.prepare<[], number>('PRAGMA data_version').pluck();
@@ -67,9 +68,9 @@ export class SqliteChangeCounter implements ChangeCounter {
   }
 
   current(tables: readonly CachedTable[]): number {
-    if (!this.#checked) {
-      this.#checked = true;
-      setImmediate(this.#newTurn);
+    const now = performance.now();
+    if (now - this.#checkedAt >= OTHERS_SEEN_WITHIN_MS) {
+      this.#checkedAt = now;
       const version = this.#dataVersion.get() as number;
       if (version !== this.#lastVersion) {
         this.#lastVersion = version;

@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addSeconds } from '../clock.js';
-import { deepFreeze } from '../deep-freeze.js';
 import { AuthlinkError } from '../errors/authlink-error.js';
 import { newId } from '../ids.js';
 import type { Credentials, Integration } from '../model.js';
 import { CredentialsRevoked, SchemeFailure, type AuthScheme } from '../schemes/auth-scheme.js';
 import { findAccountWithIntegration, findConnectedAccountRow, type AccountCredentialsRow } from '../storage/repositories/connected-account-repository.js';
-import { toIntegration } from '../storage/repositories/integration-repository.js';
 import { acquireRefreshLease, extendRefreshLease, releaseRefreshLease, writeRefreshedCredentials } from '../storage/repositories/refresh-lease-repository.js';
 import { changeCounterOf, type CachedTable, type ChangeCounter } from '../storage/change-counter.js';
 import { grantedScopes, hasScopes } from './account-scopes.js';
@@ -106,11 +104,11 @@ export class CredentialRefresher {
     const row = found.account;
     if (row.status !== 'ACTIVE') throw new AuthlinkError('CONNECTION_NOT_ACTIVE', `connected account ${accountId} is ${row.status}`);
     if (!found.integration) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${row.integration_id}`);
-    const integration = toIntegration(found.integration);
     // Shared by every caller while cached: frozen, so no caller can change what the next one sees.
+    const integration = this.#ctx.integrations.adopt(found.integration);
     const loaded: FreshCredentials = Object.freeze({
       row: Object.freeze(row),
-      integration: deepFreeze(integration),
+      integration,
       scheme: schemeModule(integration),
       credentials: this.#ctx.secrets.openCredentials(row.id, row.credentials_ciphertext ?? ''),
     });

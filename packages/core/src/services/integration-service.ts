@@ -239,6 +239,21 @@ export class IntegrationService {
     return integration;
   }
 
+  /**
+   * The integration of a row read with something else (an account's join): the kept object when
+   * there is one for the same state of the database, so that accounts of one integration share it.
+   */
+  adopt(row: IntegrationRow): Integration {
+    const count = this.#changes?.current(INTEGRATIONS);
+    if (count === undefined) return toIntegration(row);
+    const key = `${row.project_id}/${row.id}`;
+    const kept = this.#loaded.get(key, count);
+    if (kept !== undefined) return kept;
+    const integration = deepFreeze(toIntegration(row));
+    this.#loaded.set(key, count, integration);
+    return integration;
+  }
+
   async list(projectId: string, filter: { app?: string | undefined; limit: number; cursor?: string | undefined }): Promise<Page<Integration>> {
     const page = await listIntegrationRows(this.#db, projectId, filter);
     return { items: page.items.map(toIntegration), nextCursor: page.nextCursor };

@@ -120,6 +120,17 @@ describe('loaded accounts on SQLite', () => {
     expect(Object.isFrozen(loaded.credentials)).toBe(true);
   });
 
+  it('gives the accounts of one integration one integration object, until the integration changes', async () => {
+    const [a, b] = [await connect('a'), await connect('b')];
+    const first = await services.refresher.fresh(projectId, a);
+    expect((await services.refresher.fresh(projectId, b)).integration).toBe(first.integration);
+    await services.integrations.update(projectId, integrationId, { name: 'renamed' });
+    const after = await services.refresher.fresh(projectId, a);
+    expect(after.integration).not.toBe(first.integration);
+    expect(after.integration.name).toBe('renamed');
+    expect((await services.refresher.fresh(projectId, b)).integration).toBe(after.integration);
+  });
+
   it("sees another process's write a millisecond later", async () => {
     const id = await connect('k');
     expect(await read(id)).toEqual({ apiKey: 'k' });

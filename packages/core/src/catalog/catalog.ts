@@ -150,8 +150,7 @@ function loadFile(filePath: string): AppDefinition {
  * came from a caller (whose object must stay theirs), the parsed value itself when it came from a file.
  */
 function validateDefinition(data: unknown, file: string, schema: TSchema, { copy = true }: { copy?: boolean } = {}): AppDefinition {
-  // The boolean check first: the error iterator allocates several times more, and the catalog is
-  // read at every start (that garbage alone grew an idle server's young generation by ~10 MB).
+  // The boolean check first: the error iterator allocates more, and the catalog is read at every start.
   if (!Value.Check(schema, data)) {
     const first = Value.Errors(schema, data).First();
     if (first !== undefined) throw new CatalogError(file, first.path, describeSchemaError(first));

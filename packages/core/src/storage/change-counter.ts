@@ -24,16 +24,16 @@ const WRITTEN_TABLE = /^(?:insert into|update|delete from) "([a-z_]+)" /;
  * API keys — move nothing. Any other statement (projects, whose deletion cascades everywhere,
  * migrations, statements of unknown shape) moves every table.
  */
-const CHANGES: Readonly<Record<string, readonly CachedTable[]>> = {
-  connected_accounts: ['connected_accounts'],
-  integrations: ['integrations'],
-  entities: ['entities', 'connected_accounts'],
-  connected_account_labels: [],
-  connect_links: [],
-  oauth_states: [],
-  audit_events: [],
-  api_keys: [],
-};
+const CHANGES: ReadonlyMap<string, readonly CachedTable[]> = new Map<string, readonly CachedTable[]>([
+  ['connected_accounts', ['connected_accounts']],
+  ['integrations', ['integrations']],
+  ['entities', ['entities', 'connected_accounts']],
+  ['connected_account_labels', []],
+  ['connect_links', []],
+  ['oauth_states', []],
+  ['audit_events', []],
+  ['api_keys', []],
+]);
 
 /**
  * The embedded database's change counter. Two sources move it:
@@ -62,7 +62,7 @@ export class SqliteChangeCounter implements ChangeCounter {
   /** Called for each statement of this connection that can write, with its SQL, before it runs. */
   noteWrite(sql: string): void {
     const table = WRITTEN_TABLE.exec(sql)?.[1];
-    const changes = table === undefined ? undefined : CHANGES[table];
+    const changes = table === undefined ? undefined : CHANGES.get(table);
     if (changes === undefined) this.#everything += 1;
     else for (const changed of changes) this.#byTable[changed] += 1;
   }

@@ -91,8 +91,9 @@ export class CredentialRefresher {
    * database cannot tell (PostgreSQL, shared by processes), every call reads.
    */
   async #load(projectId: string, accountId: string): Promise<FreshCredentials> {
-    // The count is taken before the read: a write that lands meanwhile makes this entry stale at once.
+    // Counts are taken before the read: a write that lands meanwhile makes what is read stale at once.
     const count = this.#changes?.current(LOADED_FROM);
+    const integrationCount = this.#ctx.integrations.changeCount();
     const key = `${projectId}/${accountId}`;
     if (count !== undefined) {
       const hit = this.#loaded.get(key, count);
@@ -105,7 +106,7 @@ export class CredentialRefresher {
     if (row.status !== 'ACTIVE') throw new AuthlinkError('CONNECTION_NOT_ACTIVE', `connected account ${accountId} is ${row.status}`);
     if (!found.integration) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${row.integration_id}`);
     // Shared by every caller while cached: frozen, so no caller can change what the next one sees.
-    const integration = this.#ctx.integrations.adopt(found.integration);
+    const integration = this.#ctx.integrations.adopt(found.integration, integrationCount);
     const loaded: FreshCredentials = Object.freeze({
       row: Object.freeze(row),
       integration,

@@ -226,25 +226,27 @@ export class IntegrationService {
    * (SQLite's change counter; every initiate reads one): the object is frozen and shared.
    */
   async get(projectId: string, id: string, db: Executor = this.#db): Promise<Integration> {
-    const count = db === this.#db ? this.#changes?.current(INTEGRATIONS) : undefined;
-    const key = `${projectId}/${id}`;
+    const count = db === this.#db ? this.changeCount() : undefined;
     if (count !== undefined) {
-      const hit = this.#loaded.get(key, count);
+      const hit = this.#loaded.get(`${projectId}/${id}`, count);
       if (hit !== undefined) return hit;
     }
     const row = await findIntegrationRow(db, projectId, id);
     if (!row) throw new AuthlinkError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
-    const integration = deepFreeze(toIntegration(row));
-    if (count !== undefined) this.#loaded.set(key, count, integration);
-    return integration;
+    return this.adopt(row, count);
+  }
+
+  /** The count to pass to `adopt`, taken before the row is read; undefined where nothing is kept (PostgreSQL). */
+  changeCount(): number | undefined {
+    return this.#changes?.current(INTEGRATIONS);
   }
 
   /**
-   * The integration of a row read with something else (an account's join): the kept object when
-   * there is one for the same state of the database, so that accounts of one integration share it.
+   * The integration of a row read under `count` (from `changeCount()` before the read, so that a
+   * write landing after the read is never hidden): the kept object when there is one for that state
+   * of the database, so that the accounts of one integration share it.
    */
-  adopt(row: IntegrationRow): Integration {
-    const count = this.#changes?.current(INTEGRATIONS);
+  adopt(row: IntegrationRow, count: number | undefined): Integration {
     if (count === undefined) return toIntegration(row);
     const key = `${row.project_id}/${row.id}`;
     const kept = this.#loaded.get(key, count);

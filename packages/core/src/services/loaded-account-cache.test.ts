@@ -131,6 +131,15 @@ describe('loaded accounts on SQLite', () => {
     expect((await services.refresher.fresh(projectId, b)).integration).toBe(after.integration);
   });
 
+  it('never keeps an integration row read before a write that landed after the read', async () => {
+    const count = services.integrations.changeCount();
+    const stale = await db.selectFrom('integrations').selectAll().where('id', '=', integrationId).executeTakeFirstOrThrow();
+    await services.integrations.update(projectId, integrationId, { name: 'renamed' });
+    // The row is what was read; it is kept under the count it was read at, which the write moved on from.
+    expect(services.integrations.adopt(stale, count).name).not.toBe('renamed');
+    expect((await services.integrations.get(projectId, integrationId)).name).toBe('renamed');
+  });
+
   it("sees another process's write a millisecond later", async () => {
     const id = await connect('k');
     expect(await read(id)).toEqual({ apiKey: 'k' });

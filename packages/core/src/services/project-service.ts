@@ -12,6 +12,10 @@ export const BOOTSTRAP_PROJECT_ID = 'default';
 const KEY_CACHE_MS = 60_000;
 const KEY_CACHE_SIZE = 10_000;
 
+function plausibleKey(apiKey: string): boolean {
+  return apiKey.length > 0 && apiKey.length <= 512;
+}
+
 export interface AuthenticatedKey {
   projectId: string;
   keyId: string;
@@ -78,9 +82,10 @@ export class ProjectService {
    * every API request starts here.
    */
   async authenticate(apiKey: string): Promise<AuthenticatedKey | undefined> {
-    const known = this.authenticateCached(apiKey);
-    if (known !== 'unknown') return known;
+    if (!plausibleKey(apiKey)) return undefined;
     const hash = hashToken(apiKey);
+    const known = this.#cached(hash);
+    if (known !== undefined) return known;
     const key = await findApiKeyByHash(this.#db, hash);
     if (key) {
       if (this.#keyCache.size >= KEY_CACHE_SIZE) this.#keyCache.delete(this.#keyCache.keys().next().value as string);
@@ -95,9 +100,13 @@ export class ProjectService {
    * promise on almost every request.
    */
   authenticateCached(apiKey: string): AuthenticatedKey | undefined | 'unknown' {
-    if (apiKey.length === 0 || apiKey.length > 512) return undefined;
-    const cached = this.#keyCache.get(hashToken(apiKey));
-    return cached !== undefined && cached.until > Date.now() ? cached.key : 'unknown';
+    if (!plausibleKey(apiKey)) return undefined;
+    return this.#cached(hashToken(apiKey)) ?? 'unknown';
+  }
+
+  #cached(hash: string): AuthenticatedKey | undefined {
+    const cached = this.#keyCache.get(hash);
+    return cached !== undefined && cached.until > Date.now() ? cached.key : undefined;
   }
 
   async settings(projectId: string): Promise<ProjectSettings> {

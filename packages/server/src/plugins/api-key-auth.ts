@@ -30,9 +30,14 @@ export function apiKeyAuth(projects: ProjectService, limiter: FailedAuthLimiter)
     reply.header('www-authenticate', 'Bearer realm="authlink"');
     sendProblem(reply, problemOf('UNAUTHORIZED', key === undefined ? 'pass the API key in x-api-key or Authorization: Bearer' : 'the API key is not valid'));
   };
-  const admit = (request: FastifyRequest, authenticated: AuthenticatedKey): void => {
+  const settle = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, key: string, authenticated: AuthenticatedKey | undefined): void => {
+    if (authenticated === undefined) {
+      refuse(request, reply, key);
+      return;
+    }
     request.projectId = authenticated.projectId;
     request.actor = `key:${authenticated.keyId}`;
+    done();
   };
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const blockedFor = limiter.blockedFor(request.ip);
@@ -42,24 +47,17 @@ export function apiKeyAuth(projects: ProjectService, limiter: FailedAuthLimiter)
       return;
     }
     const key = presentedKey(request);
-    const known = key === undefined ? undefined : projects.authenticateCached(key);
-    if (known !== 'unknown') {
-      if (known === undefined) refuse(request, reply, key);
-      else {
-        admit(request, known);
-        done();
-      }
+    if (key === undefined) {
+      refuse(request, reply, undefined);
       return;
     }
-    projects.authenticate(key!).then(
-      (authenticated) => {
-        if (authenticated === undefined) refuse(request, reply, key);
-        else {
-          admit(request, authenticated);
-          done();
-        }
-      },
-      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
-    );
+    const known = projects.authenticateCached(key);
+    if (known !== 'unknown') settle(request, reply, done, key, known);
+    else {
+      projects.authenticate(key).then(
+        (authenticated) => settle(request, reply, done, key, authenticated),
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
   };
 }

@@ -1,4 +1,4 @@
-import { sql, SqliteAdapter, type Kysely } from 'kysely';
+import { sql, SqliteAdapter, type CreateTableBuilder, type Kysely } from 'kysely';
 
 /**
  * Fewer B-trees touched per write, the cost every connection and every audited read pays:
@@ -25,45 +25,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['status', 'access_expires_at'])
     .where(sql.ref('access_expires_at'), 'is not', null)
     .execute();
-  if (db.getExecutor().adapter instanceof SqliteAdapter) {
-    await db.schema
-      .createTable('audit_events_clustered')
-      .addColumn('id', 'text', (c) => c.notNull())
-      .addColumn('project_id', 'text', (c) => c.notNull())
-      .addColumn('at', 'text', (c) => c.notNull())
-      .addColumn('actor', 'text', (c) => c.notNull())
-      .addColumn('action', 'text', (c) => c.notNull())
-      .addColumn('target_type', 'text', (c) => c.notNull())
-      .addColumn('target_id', 'text')
-      .addColumn('outcome', 'text', (c) => c.notNull())
-      .addColumn('detail', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('audit_events_pk', ['project_id', 'id'])
-      .modifyEnd(sql`without rowid`)
-      .execute();
-    await sql`insert into audit_events_clustered (id, project_id, at, actor, action, target_type, target_id, outcome, detail)
-      select id, project_id, at, actor, action, target_type, target_id, outcome, detail from audit_events`.execute(db);
-    await db.schema.dropTable('audit_events').execute();
-    await db.schema.alterTable('audit_events_clustered').renameTo('audit_events').execute();
-  }
+  if (db.getExecutor().adapter instanceof SqliteAdapter) await rebuildAuditEvents(db, 'clustered');
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   if (db.getExecutor().adapter instanceof SqliteAdapter) {
-    await db.schema
-      .createTable('audit_events_heap')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('project_id', 'text', (c) => c.notNull())
-      .addColumn('at', 'text', (c) => c.notNull())
-      .addColumn('actor', 'text', (c) => c.notNull())
-      .addColumn('action', 'text', (c) => c.notNull())
-      .addColumn('target_type', 'text', (c) => c.notNull())
-      .addColumn('target_id', 'text')
-      .addColumn('outcome', 'text', (c) => c.notNull())
-      .addColumn('detail', 'text', (c) => c.notNull())
-      .execute();
-    await sql`insert into audit_events_heap select id, project_id, at, actor, action, target_type, target_id, outcome, detail from audit_events`.execute(db);
-    await db.schema.dropTable('audit_events').execute();
-    await db.schema.alterTable('audit_events_heap').renameTo('audit_events').execute();
+    await rebuildAuditEvents(db, 'heap');
     await db.schema.createIndex('audit_events_project').on('audit_events').columns(['project_id', 'id']).execute();
   }
   await db.schema.dropIndex('connected_accounts_refresh_due').execute();
@@ -73,4 +40,24 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropIndex(index).execute();
     await db.schema.createIndex(index).on('connected_accounts').columns(['project_id', column]).execute();
   }
+}
+
+const AUDIT_COLUMNS = ['id', 'project_id', 'at', 'actor', 'action', 'target_type', 'target_id', 'outcome', 'detail'] as const;
+
+/**
+ * SQLite cannot change a table's primary key in place: a new table, the rows copied, the old one
+ * dropped. `clustered` keys it by (project, id) WITHOUT ROWID (up); `heap` is 0003's table (down).
+ */
+async function rebuildAuditEvents(db: Kysely<unknown>, layout: 'clustered' | 'heap'): Promise<void> {
+  const name = `audit_events_${layout}`;
+  let table: CreateTableBuilder<string, string> = db.schema.createTable(name);
+  for (const column of AUDIT_COLUMNS) {
+    table = table.addColumn(column, 'text', (c) => (column === 'id' && layout === 'heap' ? c.primaryKey() : column === 'target_id' ? c : c.notNull()));
+  }
+  if (layout === 'clustered') table = table.addPrimaryKeyConstraint('audit_events_pk', ['project_id', 'id']).modifyEnd(sql`without rowid`);
+  await table.execute();
+  const columns = sql.join(AUDIT_COLUMNS.map((column) => sql.ref(column)));
+  await sql`insert into ${sql.table(name)} (${columns}) select ${columns} from audit_events`.execute(db);
+  await db.schema.dropTable('audit_events').execute();
+  await db.schema.alterTable(name).renameTo('audit_events').execute();
 }

@@ -67,6 +67,11 @@ export class SqliteChangeCounter implements ChangeCounter {
     else for (const changed of changes) this.#byTable[changed] += 1;
   }
 
+  /** Writes that may already have been read were rolled back (a shared commit failed). */
+  noteLostWrites(): void {
+    this.#everything += 1;
+  }
+
   current(tables: readonly CachedTable[]): number {
     const now = performance.now();
     if (now - this.#checkedAt >= OTHERS_SEEN_WITHIN_MS) {

@@ -9,8 +9,9 @@ import { GroupCommitSqliteDialect, WriteTracker } from './sqlite-group-commit.js
 /**
  * Opens the embedded database. WAL lets readers run beside the single writer. Durability: an
  * acknowledged write survives a crash or power loss — SQLite writes each commit to the WAL
- * (`synchronous=NORMAL`) and the WAL is fsynced before the writer goes on, one fsync shared by
- * every commit waiting for it (sqlite-group-commit.ts).
+ * (`synchronous=NORMAL`) and the WAL is fsynced before the writer goes on; the writes of one turn
+ * of the event loop share a commit, and commits waiting together share an fsync
+ * (sqlite-group-commit.ts).
  */
 export function openSqliteDatabase(path: string): Kysely<Database> {
   const inMemory = path === ':memory:' || path === '';
@@ -26,15 +27,19 @@ export function openSqliteDatabase(path: string): Kysely<Database> {
   } else {
     sqlite.pragma('synchronous = NORMAL');
     const writes = new WriteTracker();
-    db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(sqlite, writes, changes) }, writes, path) });
+    const hooks = { inTransaction: () => sqlite.inTransaction, writesLost: () => changes.noteLostWrites() };
+    db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(sqlite, writes, changes) }, writes, path, hooks) });
   }
   registerChangeCounter(db, changes);
   return db;
 }
 
 const CACHED_STATEMENTS = 500;
-/** Data statements, and the transaction statements Kysely sends as they are (not savepoints: named per use). */
-const CACHEABLE = /^\s*(?:(?:select|insert|update|delete|with)\b|(?:begin|commit|rollback)\s*$)/i;
+/**
+ * Data statements, the transaction statements Kysely sends as they are, and the group commit's own
+ * savepoint (Kysely's savepoints are named per use: not worth keeping).
+ */
+const CACHEABLE = /^\s*(?:(?:select|insert|update|delete|with)\b|(?:begin|commit|rollback|(?:savepoint|release savepoint|rollback to savepoint) authlink_shared)\s*$)/i;
 
 /**
  * Kysely prepares every statement anew; preparing costs as much as running a primary-key lookup.

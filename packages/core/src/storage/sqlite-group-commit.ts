@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { SqliteDialect, type DatabaseConnection, type Driver, type QueryCompiler, type SqliteDialectConfig, type TransactionSettings } from 'kysely';
+import { dirname, resolve } from 'node:path';
+import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryCompiler, type SqliteDialectConfig, type TransactionSettings } from 'kysely';
 
 /**
  * Group commit for the embedded database. SQLite runs with `synchronous=NORMAL`: a commit writes
@@ -106,21 +106,95 @@ export class WriteTracker {
   }
 }
 
+/** What the driver needs of the connection besides Kysely's interface. */
+export interface SharedCommitHooks {
+  /** Whether a transaction is open on the connection (SQLite rolls one back by itself on some errors). */
+  inTransaction(): boolean;
+  /** Called when writes that callers may have read were rolled back after all. */
+  writesLost(): void;
+}
+
+/** Most callers one commit is shared by: bounds how long the first of them waits for it. */
+export const MAX_SHARED_COMMIT = 32;
+
 /**
- * Kysely's SQLite driver, waiting for the group sync when a caller releases the connection after
- * writing. The wait comes after the release, so the next caller's statements (and its commit) run
- * while this one's fsync is in flight: that is what lets commits share an fsync.
+ * This process's open connections per database file. A transaction left open across a turn of the
+ * event loop holds SQLite's write lock; another connection of the same process that then writes
+ * waits for it inside SQLite, blocking the event loop — so the commit it waits for could never
+ * run. Commits are therefore shared only while a connection is its file's only one here (the
+ * server's case; other processes wait on their own threads).
+ */
+const connectionsByFile = new Map<string, number>();
+
+/** Why a caller of a shared commit failed although its own statements succeeded. */
+export class SharedCommitError extends Error {
+  override readonly name = 'SharedCommitError';
+}
+
+/**
+ * Callers of one shared transaction. Settles once it is committed and durable, or failed: every
+ * caller in it is answered only then, so no answer can rest on a write that is not on disk.
+ */
+class SharedTransaction {
+  members = 1;
+  wrote = false;
+  commitScheduled = false;
+  readonly outcome: Promise<void>;
+  #settle!: (error?: unknown) => void;
+
+  constructor() {
+    this.outcome = new Promise<void>((resolve, reject) => {
+      this.#settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // Nobody may be waiting on it: the caller that commits hears of a failure directly.
+    this.outcome.catch(() => undefined);
+  }
+
+  settle(error?: unknown): void {
+    this.#settle(error);
+  }
+}
+
+/**
+ * Kysely's SQLite driver with group commit:
+ * - **Shared transactions.** A COMMIT writes every page the transaction changed to the WAL, a
+ *   system call pair each, and transactions that run one after another touch mostly the same pages
+ *   (the right edge of each table and index). So a transaction that wrote is not committed when it
+ *   ends: the transaction stays open until the end of this turn of the event loop, and the callers
+ *   that use the connection meanwhile — the other requests that arrived with it — run inside it, a
+ *   transaction of theirs as a savepoint released or rolled back on its own. One COMMIT then
+ *   serves them all (at most MAX_SHARED_COMMIT). None of them gets control back before that
+ *   commit is durable, so nobody can see, or answer with, rows that a failed commit takes back. A
+ *   transaction that only read commits at once: sharing it would buy nothing, and would keep a
+ *   read snapshot that another process's commit could make stale before a later caller's write.
+ * - **Shared syncs.** Before a caller that wrote is given control back, the WAL is fdatasync'ed by
+ *   GroupSync, after the connection is released, so the next caller's statements (and its commit)
+ *   run while this one's fsync is in flight.
  */
 class GroupCommitDriver implements Driver {
   readonly #inner: Driver;
   readonly #writes: WriteTracker;
   readonly #wal: WalFile;
   readonly #sync: GroupSync;
+  readonly #hooks: SharedCommitHooks;
+  /** The open transaction callers join, if any. */
+  #shared: SharedTransaction | undefined;
+  /** Whether the running caller's transaction is a savepoint inside a shared transaction. */
+  #inSavepoint = false;
+  /** The last commit run after a turn of the event loop. */
+  #pending: Promise<void> = Promise.resolve();
+  /** The database file, absolute: the key of connectionsByFile. */
+  readonly #file: string;
 
-  constructor(inner: Driver, writes: WriteTracker, wal: WalFile) {
+  constructor(inner: Driver, writes: WriteTracker, databasePath: string, hooks: SharedCommitHooks) {
     this.#inner = inner;
+    this.#file = resolve(databasePath);
+    const wal = new WalFile(databasePath);
+    // Counted from the start: a connection opened but not used yet may write in this very turn.
+    connectionsByFile.set(this.#file, (connectionsByFile.get(this.#file) ?? 0) + 1);
     this.#writes = writes;
     this.#wal = wal;
+    this.#hooks = hooks;
     this.#sync = new GroupSync(() => wal.sync());
   }
 
@@ -132,16 +206,37 @@ class GroupCommitDriver implements Driver {
     return this.#inner.acquireConnection();
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.#inner.beginTransaction(connection, settings);
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (this.#shared === undefined) {
+      await this.#inner.beginTransaction(connection, settings);
+      this.#shared = new SharedTransaction();
+      return;
+    }
+    await connection.executeQuery(CompiledQuery.raw('savepoint authlink_shared'));
+    this.#inSavepoint = true;
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#inner.commitTransaction(connection);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    // The shared transaction itself commits when the connection is released (releaseConnection).
+    if (!this.#inSavepoint) return;
+    this.#inSavepoint = false;
+    await connection.executeQuery(CompiledQuery.raw('release savepoint authlink_shared'));
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#inner.rollbackTransaction(connection);
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.#inSavepoint) {
+      // The caller that opened it: nobody else is in it yet (callers hold the connection in turn).
+      this.#shared = undefined;
+      await this.#inner.rollbackTransaction(connection);
+      return;
+    }
+    this.#inSavepoint = false;
+    try {
+      await connection.executeQuery(CompiledQuery.raw('rollback to savepoint authlink_shared'));
+      await connection.executeQuery(CompiledQuery.raw('release savepoint authlink_shared'));
+    } catch {
+      // SQLite rolled the whole transaction back already (an I/O error, a full disk): seen at release.
+    }
   }
 
   savepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
@@ -159,29 +254,103 @@ class GroupCommitDriver implements Driver {
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     // Taken before the release: after it, the next holder's writes are its own to wait for.
     const wrote = this.#writes.take();
+    const shared = this.#shared;
+    if (shared === undefined) {
+      await this.#inner.releaseConnection(connection);
+      if (wrote) await this.#sync.durable();
+      return;
+    }
+    shared.wrote ||= wrote;
+    if (!this.#hooks.inTransaction()) {
+      this.#shared = undefined;
+      const error = new SharedCommitError('the transaction was rolled back by the database');
+      this.#lose(shared, error);
+      await this.#inner.releaseConnection(connection);
+      throw error;
+    }
+    if (shared.wrote && shared.members < MAX_SHARED_COMMIT && connectionsByFile.get(this.#file) === 1) {
+      // Left open for whoever comes next in this turn of the event loop; committed at its end.
+      shared.members += 1;
+      this.#commitAfterThisTurn(shared);
+      await this.#inner.releaseConnection(connection);
+      return shared.outcome;
+    }
+    await this.#commit(connection, shared);
+  }
+
+  #commitAfterThisTurn(shared: SharedTransaction): void {
+    if (shared.commitScheduled) return;
+    shared.commitScheduled = true;
+    setImmediate(() => {
+      this.#pending = this.#commitLater(shared).catch(() => undefined);
+    });
+  }
+
+  /** Commits a shared transaction nobody else committed (failures reach its callers through its outcome). */
+  async #commitLater(shared: SharedTransaction): Promise<void> {
+    const connection = await this.acquireConnection();
+    if (this.#shared !== shared) {
+      await this.#inner.releaseConnection(connection);
+      return;
+    }
+    await this.#commit(connection, shared);
+  }
+
+  /** Commits the shared transaction, releases the connection, and settles its callers once durable. */
+  async #commit(connection: DatabaseConnection, shared: SharedTransaction): Promise<void> {
+    this.#shared = undefined;
+    try {
+      await this.#inner.commitTransaction(connection);
+    } catch (error) {
+      if (this.#hooks.inTransaction()) await this.#inner.rollbackTransaction(connection).catch(() => undefined);
+      this.#lose(shared, error);
+      await this.#inner.releaseConnection(connection);
+      throw error;
+    }
     await this.#inner.releaseConnection(connection);
-    if (wrote) await this.#sync.durable();
+    if (!shared.wrote) return shared.settle();
+    try {
+      await this.#sync.durable();
+    } catch (error) {
+      shared.settle(error);
+      throw error;
+    }
+    shared.settle();
+  }
+
+  #lose(shared: SharedTransaction, error: unknown): void {
+    // Callers that read the group's rows did so inside it and fail with it; a cache filled from
+    // them must not outlive it either.
+    if (shared.wrote) this.#hooks.writesLost();
+    shared.settle(error);
   }
 
   async destroy(): Promise<void> {
+    await this.#pending;
     await this.#sync.settled();
     await this.#wal.close();
     await this.#inner.destroy();
+    const left = (connectionsByFile.get(this.#file) ?? 1) - 1;
+    if (left > 0) connectionsByFile.set(this.#file, left);
+    else connectionsByFile.delete(this.#file);
   }
 }
 
-/** SqliteDialect whose driver gives control back after a write only once it is durable. */
+/** SqliteDialect whose driver shares commits and gives control back after a write only once it is durable. */
 export class GroupCommitSqliteDialect extends SqliteDialect {
   readonly #writes: WriteTracker;
   readonly #databasePath: string;
 
-  constructor(config: SqliteDialectConfig, writes: WriteTracker, databasePath: string) {
+  readonly #hooks: SharedCommitHooks;
+
+  constructor(config: SqliteDialectConfig, writes: WriteTracker, databasePath: string, hooks: SharedCommitHooks) {
     super(config);
     this.#writes = writes;
     this.#databasePath = databasePath;
+    this.#hooks = hooks;
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(super.createDriver(), this.#writes, new WalFile(this.#databasePath));
+    return new GroupCommitDriver(super.createDriver(), this.#writes, this.#databasePath, this.#hooks);
   }
 }

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { changeCounterOf } from './change-counter.js';
 import { GroupSync, MAX_SHARED_COMMIT } from './sqlite-group-commit.js';
 import { openSqliteDatabase } from './sqlite-database.js';
@@ -211,6 +212,51 @@ describe('openSqliteDatabase (group commit)', () => {
     } finally {
       other.close();
       await second.destroy();
+      await db.destroy();
+    }
+  });
+
+  it('commits a transaction still waiting for the end of the turn when the database is closed', async () => {
+    const { db, other, committed } = await open();
+    try {
+      const write = db.transaction().execute((trx) => insertProject(trx, 'prj_last'));
+      for (let i = 0; i < 200; i += 1) await Promise.resolve();
+      await db.destroy();
+      await write;
+      expect(committed('prj_last')).toBe(true);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('answers a writer of a shared commit after the WAL is synced, a reader of it once committed', async () => {
+    const { db, other } = await open();
+    const probe = await openFile(join(dirs.at(-1)!, 'db.sqlite'), 'r');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = proto.datasync;
+    const events: string[] = [];
+    const spy = vi.spyOn(proto, 'datasync').mockImplementation(async function (this: FileHandle) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await datasync.call(this);
+      events.push('synced');
+    });
+    try {
+      const write = db
+        .transaction()
+        .execute((trx) => insertProject(trx, 'prj_w'))
+        .then(() => events.push('writer answered'));
+      const read = db
+        .selectFrom('projects')
+        .select('id')
+        .where('id', '=', 'prj_w')
+        .execute()
+        .then((rows) => events.push(`reader answered with ${rows.length} row`));
+      await Promise.all([write, read]);
+      expect(events).toEqual(['reader answered with 1 row', 'synced', 'writer answered']);
+    } finally {
+      spy.mockRestore();
+      other.close();
       await db.destroy();
     }
   });

@@ -131,27 +131,47 @@ export class SharedCommitError extends Error {
   override readonly name = 'SharedCommitError';
 }
 
+/** A promise settled from outside; nobody may be waiting on it (the caller that commits hears of a failure directly). */
+class Settlement {
+  readonly promise: Promise<void>;
+  #settle!: (error?: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.#settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    this.promise.catch(() => undefined);
+  }
+
+  settle(error?: unknown): void {
+    this.#settle(error);
+  }
+}
+
 /**
- * Callers of one shared transaction. Settles once it is committed and durable, or failed: every
- * caller in it is answered only then, so no answer can rest on a write that is not on disk.
+ * Callers of one shared transaction. A caller that wrote is answered once the commit is durable,
+ * so no acknowledged write can be lost; a caller that only read (it may have read the others'
+ * rows) once they are committed — what any reader may see, as without sharing.
  */
 class SharedTransaction {
   members = 1;
   wrote = false;
   commitScheduled = false;
-  readonly outcome: Promise<void>;
-  #settle!: (error?: unknown) => void;
+  readonly #committed = new Settlement();
+  readonly #durable = new Settlement();
 
-  constructor() {
-    this.outcome = new Promise<void>((resolve, reject) => {
-      this.#settle = (error) => (error === undefined ? resolve() : reject(error));
-    });
-    // Nobody may be waiting on it: the caller that commits hears of a failure directly.
-    this.outcome.catch(() => undefined);
+  /** What a caller waits for: durability if it wrote, the commit if it only read. */
+  waitFor(wrote: boolean): Promise<void> {
+    return wrote ? this.#durable.promise : this.#committed.promise;
+  }
+
+  committed(): void {
+    this.#committed.settle();
   }
 
   settle(error?: unknown): void {
-    this.#settle(error);
+    this.#committed.settle(error);
+    this.#durable.settle(error);
   }
 }
 
@@ -273,9 +293,10 @@ class GroupCommitDriver implements Driver {
       shared.members += 1;
       this.#commitAfterThisTurn(shared);
       await this.#inner.releaseConnection(connection);
-      return shared.outcome;
+      return shared.waitFor(wrote);
     }
     await this.#commit(connection, shared);
+    return shared.waitFor(wrote);
   }
 
   #commitAfterThisTurn(shared: SharedTransaction): void {
@@ -286,7 +307,7 @@ class GroupCommitDriver implements Driver {
     });
   }
 
-  /** Commits a shared transaction nobody else committed (failures reach its callers through its outcome). */
+  /** Commits a shared transaction nobody else committed (a failure reaches its callers through it). */
   async #commitLater(shared: SharedTransaction): Promise<void> {
     const connection = await this.acquireConnection();
     if (this.#shared !== shared) {
@@ -296,7 +317,7 @@ class GroupCommitDriver implements Driver {
     await this.#commit(connection, shared);
   }
 
-  /** Commits the shared transaction, releases the connection, and settles its callers once durable. */
+  /** Commits the shared transaction and releases the connection; its callers are settled by the commit and by the sync after it. */
   async #commit(connection: DatabaseConnection, shared: SharedTransaction): Promise<void> {
     this.#shared = undefined;
     try {
@@ -308,14 +329,12 @@ class GroupCommitDriver implements Driver {
       throw error;
     }
     await this.#inner.releaseConnection(connection);
+    shared.committed();
     if (!shared.wrote) return shared.settle();
-    try {
-      await this.#sync.durable();
-    } catch (error) {
-      shared.settle(error);
-      throw error;
-    }
-    shared.settle();
+    this.#sync.durable().then(
+      () => shared.settle(),
+      (error: unknown) => shared.settle(error),
+    );
   }
 
   #lose(shared: SharedTransaction, error: unknown): void {
@@ -326,6 +345,9 @@ class GroupCommitDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    // Callers still waiting for a commit scheduled after this turn get it before the file closes.
+    const shared = this.#shared;
+    if (shared !== undefined) await this.#commitLater(shared).catch(() => undefined);
     await this.#pending;
     await this.#sync.settled();
     await this.#wal.close();

@@ -65,7 +65,9 @@ describe('GroupSync', () => {
 
 describe('openSqliteDatabase (group commit)', () => {
   const dirs: string[] = [];
-  afterEach(() => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -104,134 +106,106 @@ describe('openSqliteDatabase (group commit)', () => {
     const db = openSqliteDatabase(path);
     await migrateToLatest(db as unknown as Kysely<unknown>);
     const other = new SQLite(path, { readonly: true });
+    cleanups.push(() => db.destroy(), () => other.close());
     const committed = (id: string) => other.prepare('select count(*) as n from projects where id = ?').pluck().get(id) === 1;
-    return { db, other, committed };
+    return { db, path, committed };
   }
   const insertProject = (db: Kysely<Database>, id: string) => db.insertInto('projects').values({ id, name: id, created_at: new Date().toISOString() }).execute();
 
   it('answers each transaction of a shared commit only once another connection can read its rows', async () => {
-    const { db, other, committed } = await open();
-    try {
-      const seen: boolean[] = [];
-      await Promise.all(
-        Array.from({ length: 3 * MAX_SHARED_COMMIT }, (_, i) =>
-          db
-            .transaction()
-            .execute((trx) => insertProject(trx, `prj_${i}`))
-            .then(() => seen.push(committed(`prj_${i}`))),
-        ),
-      );
-      expect(seen).toHaveLength(3 * MAX_SHARED_COMMIT);
-      expect(seen.every(Boolean)).toBe(true);
-    } finally {
-      other.close();
-      await db.destroy();
-    }
+    const { db, committed } = await open();
+    const seen: boolean[] = [];
+    await Promise.all(
+      Array.from({ length: 3 * MAX_SHARED_COMMIT }, (_, i) =>
+        db
+          .transaction()
+          .execute((trx) => insertProject(trx, `prj_${i}`))
+          .then(() => seen.push(committed(`prj_${i}`))),
+      ),
+    );
+    expect(seen).toHaveLength(3 * MAX_SHARED_COMMIT);
+    expect(seen.every(Boolean)).toBe(true);
   });
 
   it('rolls back a failing transaction alone; the others of its commit keep their rows', async () => {
-    const { db, other, committed } = await open();
-    try {
-      const results = await Promise.allSettled(
-        [0, 1, 2, 3].map((i) =>
-          db.transaction().execute(async (trx) => {
-            await insertProject(trx, `prj_${i}`);
-            if (i === 2) throw new Error('changed my mind');
-          }),
-        ),
-      );
-      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
-      expect([0, 1, 2, 3].map((i) => committed(`prj_${i}`))).toEqual([true, true, false, true]);
-    } finally {
-      other.close();
-      await db.destroy();
-    }
+    const { db, committed } = await open();
+    const results = await Promise.allSettled(
+      [0, 1, 2, 3].map((i) =>
+        db.transaction().execute(async (trx) => {
+          await insertProject(trx, `prj_${i}`);
+          if (i === 2) throw new Error('changed my mind');
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect([0, 1, 2, 3].map((i) => committed(`prj_${i}`))).toEqual([true, true, false, true]);
   });
 
   it('holds back a read that saw rows of a shared transaction until they are committed', async () => {
-    const { db, other, committed } = await open();
-    try {
-      const write = db.transaction().execute((trx) => insertProject(trx, 'prj_w'));
-      const read = db
-        .selectFrom('projects')
-        .select('id')
-        .where('id', '=', 'prj_w')
-        .execute()
-        .then((rows) => ({ rows, committedThen: committed('prj_w') }));
-      const [, { rows, committedThen }] = await Promise.all([write, read]);
-      expect(rows).toEqual([{ id: 'prj_w' }]);
-      expect(committedThen).toBe(true);
-    } finally {
-      other.close();
-      await db.destroy();
-    }
+    const { db, committed } = await open();
+    const write = db.transaction().execute((trx) => insertProject(trx, 'prj_w'));
+    const read = db
+      .selectFrom('projects')
+      .select('id')
+      .where('id', '=', 'prj_w')
+      .execute()
+      .then((rows) => ({ rows, committedThen: committed('prj_w') }));
+    const [, { rows, committedThen }] = await Promise.all([write, read]);
+    expect(rows).toEqual([{ id: 'prj_w' }]);
+    expect(committedThen).toBe(true);
   });
 
   it('fails every caller of a commit that fails, keeps none of their rows, and moves the change counter', async () => {
-    const { db, other, committed } = await open();
-    try {
-      // A deferred foreign key is checked at COMMIT: the one way to make a commit fail on demand.
-      await sql`create table parents (id text primary key)`.execute(db);
-      await sql`create table children (id text primary key, parent text references parents (id) deferrable initially deferred)`.execute(db);
-      const counter = changeCounterOf(db)!;
-      const before = counter.current(['integrations']);
-      const results = await Promise.allSettled([
-        db.transaction().execute((trx) => insertProject(trx, 'prj_a')),
-        db.transaction().execute(async (trx) => {
-          await sql`insert into children (id, parent) values ('c', 'nobody')`.execute(trx);
-        }),
-        db.transaction().execute((trx) => insertProject(trx, 'prj_b')),
-      ]);
-      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-      expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
-      expect([committed('prj_a'), committed('prj_b')]).toEqual([false, false]);
-      expect(counter.current(['integrations'])).toBeGreaterThan(before);
-      // The connection is usable again at once.
-      await db.transaction().execute((trx) => insertProject(trx, 'prj_after'));
-      expect(committed('prj_after')).toBe(true);
-    } finally {
-      other.close();
-      await db.destroy();
-    }
+    const { db, committed } = await open();
+    // A deferred foreign key is checked at COMMIT: the one way to make a commit fail on demand.
+    await sql`create table parents (id text primary key)`.execute(db);
+    await sql`create table children (id text primary key, parent text references parents (id) deferrable initially deferred)`.execute(db);
+    const counter = changeCounterOf(db)!;
+    const before = counter.current(['integrations']);
+    const results = await Promise.allSettled([
+      db.transaction().execute((trx) => insertProject(trx, 'prj_a')),
+      db.transaction().execute(async (trx) => {
+        await sql`insert into children (id, parent) values ('c', 'nobody')`.execute(trx);
+      }),
+      db.transaction().execute((trx) => insertProject(trx, 'prj_b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect([committed('prj_a'), committed('prj_b')]).toEqual([false, false]);
+    expect(counter.current(['integrations'])).toBeGreaterThan(before);
+    // The connection is usable again at once.
+    await db.transaction().execute((trx) => insertProject(trx, 'prj_after'));
+    expect(committed('prj_after')).toBe(true);
   });
 
   it('does not leave a transaction open for later when another connection of this process uses the file', async () => {
-    const { db, other, committed } = await open();
-    const second = openSqliteDatabase(join(dirs.at(-1)!, 'db.sqlite'));
-    try {
-      const started = Date.now();
-      const first = db.transaction().execute((trx) => insertProject(trx, 'prj_1'));
-      // Long enough for the transaction to be done and its connection released, still in this turn.
-      for (let i = 0; i < 200; i += 1) await Promise.resolve();
-      // Left open, its write lock would make this write wait inside SQLite with the event loop
-      // blocked, for a commit that could then never run ("database is locked" after 5 s).
-      await insertProject(second, 'prj_2');
-      await first;
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expect([committed('prj_1'), committed('prj_2')]).toEqual([true, true]);
-    } finally {
-      other.close();
-      await second.destroy();
-      await db.destroy();
-    }
+    const { db, path, committed } = await open();
+    const second = openSqliteDatabase(path);
+    cleanups.push(() => second.destroy());
+    const started = Date.now();
+    const first = db.transaction().execute((trx) => insertProject(trx, 'prj_1'));
+    // Long enough for the transaction to be done and its connection released, still in this turn.
+    for (let i = 0; i < 200; i += 1) await Promise.resolve();
+    // Left open, its write lock would make this write wait inside SQLite with the event loop
+    // blocked, for a commit that could then never run ("database is locked" after 5 s).
+    await insertProject(second, 'prj_2');
+    await first;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect([committed('prj_1'), committed('prj_2')]).toEqual([true, true]);
   });
 
   it('commits a transaction still waiting for the end of the turn when the database is closed', async () => {
-    const { db, other, committed } = await open();
-    try {
-      const write = db.transaction().execute((trx) => insertProject(trx, 'prj_last'));
-      for (let i = 0; i < 200; i += 1) await Promise.resolve();
-      await db.destroy();
-      await write;
-      expect(committed('prj_last')).toBe(true);
-    } finally {
-      other.close();
-    }
+    const { db, committed } = await open();
+    const write = db.transaction().execute((trx) => insertProject(trx, 'prj_last'));
+    for (let i = 0; i < 200; i += 1) await Promise.resolve();
+    await db.destroy();
+    await write;
+    expect(committed('prj_last')).toBe(true);
   });
 
   it('answers a writer of a shared commit after the WAL is synced, a reader of it once committed', async () => {
-    const { db, other } = await open();
-    const probe = await openFile(join(dirs.at(-1)!, 'db.sqlite'), 'r');
+    const { db, path } = await open();
+    const probe = await openFile(path, 'r');
     const proto = Object.getPrototypeOf(probe) as FileHandle;
     await probe.close();
     const datasync = proto.datasync;
@@ -241,23 +215,18 @@ describe('openSqliteDatabase (group commit)', () => {
       await datasync.call(this);
       events.push('synced');
     });
-    try {
-      const write = db
-        .transaction()
-        .execute((trx) => insertProject(trx, 'prj_w'))
-        .then(() => events.push('writer answered'));
-      const read = db
-        .selectFrom('projects')
-        .select('id')
-        .where('id', '=', 'prj_w')
-        .execute()
-        .then((rows) => events.push(`reader answered with ${rows.length} row`));
-      await Promise.all([write, read]);
-      expect(events).toEqual(['reader answered with 1 row', 'synced', 'writer answered']);
-    } finally {
-      spy.mockRestore();
-      other.close();
-      await db.destroy();
-    }
+    cleanups.push(() => spy.mockRestore());
+    const write = db
+      .transaction()
+      .execute((trx) => insertProject(trx, 'prj_w'))
+      .then(() => events.push('writer answered'));
+    const read = db
+      .selectFrom('projects')
+      .select('id')
+      .where('id', '=', 'prj_w')
+      .execute()
+      .then((rows) => events.push(`reader answered with ${rows.length} row`));
+    await Promise.all([write, read]);
+    expect(events).toEqual(['reader answered with 1 row', 'synced', 'writer answered']);
   });
 });

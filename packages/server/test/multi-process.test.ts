@@ -27,8 +27,8 @@ import { freePort } from './support/test-server.js';
 
 const execFileAsync = promisify(execFile);
 const API_KEY = `mp-key-${randomBytes(12).toString('base64url')}`;
-// Short enough for the hand-over tests, long enough that a holder's heartbeat (every third of it)
-// still lands on a loaded CI machine: a 3-second lease lapsed there once, and two refreshes ran.
+// Short enough for the hand-over tests; 3 s left too little slack on a loaded machine (the test of
+// a provider slower than the lease once saw two refreshes in a full run, and passed alone).
 const SHORT_LEASE_SECONDS = 5;
 const WAIT_MS = 20_000;
 const READS = 1000;

@@ -148,7 +148,10 @@ export class CredentialRefresher {
       const now = this.#ctx.clock();
       const version = await acquireRefreshLease(this.#ctx.db, row.id, this.#owner, now.toISOString(), addSeconds(now, this.#policy.leaseSeconds).toISOString());
       if (version !== undefined) {
-        await this.#refreshHoldingLease(row.project_id, row.id, version, force);
+        // Against the version this caller saw, not the one under the lease: credentials written
+        // since (by the holder it waited for, which may release just before this acquire) answer
+        // a forced refresh too, and must not be refreshed again.
+        await this.#refreshHoldingLease(row.project_id, row.id, row.credentials_version, force);
         return;
       }
       // Another process holds the lease: wait until it writes (version moves) or gives up.

@@ -1,6 +1,7 @@
 import { deepFreeze } from '../deep-freeze.js';
 import type { Credentials } from '../model.js';
 import type { Vault } from '../vault/vault.js';
+import { ChangeKeyedCache } from './change-keyed-cache.js';
 import { credentialTimes } from './credential-freshness.js';
 
 /**
@@ -8,13 +9,10 @@ import { credentialTimes } from './credential-freshness.js';
  * can never be read as the other: what the initiator supplied while the account is INITIATED,
  * and the credentials once it is ACTIVE.
  */
-/** How many decrypted credential sets are kept, and for how long (see openCredentials). */
-const OPENED_MAX = 10_000;
-const OPENED_TTL_MS = 60_000;
-
 export class AccountSecrets {
   readonly #vault: Vault;
-  readonly #opened = new Map<string, { ciphertext: string; credentials: Credentials; until: number }>();
+  /** Decrypted credentials per account, stamped with the ciphertext they came from. */
+  readonly #opened = new ChangeKeyedCache<Credentials, string>();
 
   constructor(vault: Vault) {
     this.#vault = vault;
@@ -43,12 +41,10 @@ export class AccountSecrets {
    * A deleted account is never looked up here (its row is not found first); its entry ages out.
    */
   openCredentials(accountId: string, ciphertext: string): Credentials {
-    const now = Date.now();
-    const hit = this.#opened.get(accountId);
-    if (hit !== undefined && hit.ciphertext === ciphertext && hit.until > now) return hit.credentials;
+    const hit = this.#opened.get(accountId, ciphertext);
+    if (hit !== undefined) return hit;
     const credentials = deepFreeze(this.#vault.decryptJson<Credentials>(ciphertext, { table: 'connected_accounts', rowId: accountId, purpose: 'credentials' }));
-    if (hit === undefined && this.#opened.size >= OPENED_MAX) this.#opened.delete(this.#opened.keys().next().value as string);
-    this.#opened.set(accountId, { ciphertext, credentials, until: now + OPENED_TTL_MS });
+    this.#opened.set(accountId, ciphertext, credentials);
     return credentials;
   }
 

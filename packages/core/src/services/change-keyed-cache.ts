@@ -1,11 +1,12 @@
 /**
- * Values read from the database, each kept with the change count (storage/change-counter.ts) seen
- * before it was read: a hit needs the count unchanged, so any write since — in this process or,
- * from the next event-loop turn, in another — is a miss. Bounded in size (oldest out first) and in
- * age: entries may hold decrypted secrets, which should not outlive a minute in memory.
+ * Values read from the database, each kept with a stamp of what it was read from: a change count
+ * (storage/change-counter.ts) taken before the read, or the ciphertext it was decrypted from. A hit
+ * needs the same stamp, so any write since — which moves the count, or stores a new ciphertext —
+ * is a miss. Bounded in size (oldest out first) and in age: entries may hold decrypted secrets,
+ * which should not outlive a minute in memory.
  */
-export class ChangeKeyedCache<V> {
-  readonly #entries = new Map<string, { count: number; until: number; value: V }>();
+export class ChangeKeyedCache<V, S extends number | string = number> {
+  readonly #entries = new Map<string, { stamp: S; until: number; value: V }>();
   readonly #maxEntries: number;
   readonly #ttlMs: number;
 
@@ -14,17 +15,17 @@ export class ChangeKeyedCache<V> {
     this.#ttlMs = ttlMs;
   }
 
-  get(key: string, count: number): V | undefined {
+  get(key: string, stamp: S): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.count === count && entry.until > Date.now()) return entry.value;
+    if (entry.stamp === stamp && entry.until > Date.now()) return entry.value;
     this.#entries.delete(key);
     return undefined;
   }
 
-  set(key: string, count: number, value: V): void {
+  set(key: string, stamp: S, value: V): void {
     if (!this.#entries.has(key) && this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(key, { count, until: Date.now() + this.#ttlMs, value });
+    this.#entries.set(key, { stamp, until: Date.now() + this.#ttlMs, value });
   }
 
   get size(): number {

@@ -93,12 +93,12 @@ export class CredentialRefresher {
   async #load(projectId: string, accountId: string): Promise<FreshCredentials> {
     // Counts are taken before the read: a write that lands meanwhile makes what is read stale at once.
     const count = this.#changes?.current(LOADED_FROM);
-    const integrationCount = this.#ctx.integrations.changeCount();
     const key = `${projectId}/${accountId}`;
     if (count !== undefined) {
       const hit = this.#loaded.get(key, count);
       if (hit !== undefined) return hit;
     }
+    const integrationCount = this.#ctx.integrations.changeCount();
     // One statement for both rows.
     const found = await findAccountWithIntegration(this.#ctx.db, projectId, accountId);
     if (!found) throw new AuthlinkError('CONNECTED_ACCOUNT_NOT_FOUND', `no connected account ${accountId}`);

@@ -72,31 +72,13 @@ describe('openSqliteDatabase (group commit)', () => {
   });
 
   it('commits concurrent transactions that another connection then reads, and closes cleanly', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'authlink-group-commit-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    const db = openSqliteDatabase(path);
-    await migrateToLatest(db as unknown as Kysely<unknown>);
-    await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        db.transaction().execute(async (trx) => {
-          await trx.insertInto('projects').values({ id: `prj_${i}`, name: `p${i}`, created_at: new Date().toISOString() }).execute();
-        }),
-      ),
-    );
+    const { db, path } = await open();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => db.transaction().execute((trx) => insertProject(trx, `prj_${i}`))));
     const other = new SQLite(path, { readonly: true });
-    try {
-      expect(other.prepare('select count(*) as n from projects').get()).toEqual({ n: 50 });
-    } finally {
-      other.close();
-    }
+    cleanups.push(() => other.close());
+    expect(other.prepare('select count(*) as n from projects').get()).toEqual({ n: 50 });
     await db.destroy();
-    const reopened = new SQLite(path, { readonly: true });
-    try {
-      expect(reopened.pragma('integrity_check', { simple: true })).toBe('ok');
-    } finally {
-      reopened.close();
-    }
+    expect(other.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
   async function open() {

@@ -127,7 +127,7 @@ export const MAX_SHARED_COMMIT = 32;
 const connectionsByFile = new Map<string, number>();
 
 /** Why a caller of a shared commit failed although its own statements succeeded. */
-export class SharedCommitError extends Error {
+class SharedCommitError extends Error {
   override readonly name = 'SharedCommitError';
 }
 

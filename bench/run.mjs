@@ -46,7 +46,8 @@ if (flags.help) {
   --quick              smoke run: 3 short rounds, 10,000 accounts, writes results/quick-latest.*
   --rounds N           rounds (default 5; quick 3; at least 3 for a result worth keeping)
   --seconds S          length of each measurement (default 5; quick 1.5)
-  --warmup S           unrecorded warm-up per target before round 1 (default 2; quick 0.5)
+  --warmup S           unrecorded warm-up per target before round 1: until two 2 s windows agree
+                       within 5 %, at most S seconds (default 30; quick 0.5, one window)
   --connections N      concurrent connections of the throughput measurements (default 10)
   --accounts N         accounts in the large database of the scale figure (default 1000000; quick 10000)
   --only GROUPS        comma-separated subset of: api, proxy, latency, scale
@@ -66,7 +67,7 @@ const settings = {
   mode: quick ? 'quick' : 'full',
   rounds: Number(flags.rounds ?? (quick ? 3 : 5)),
   seconds: Number(flags.seconds ?? (quick ? 1.5 : 5)),
-  warmupSeconds: Number(flags.warmup ?? (quick ? 0.5 : 2)),
+  warmupSeconds: Number(flags.warmup ?? (quick ? 0.5 : 30)),
   connections: Number(flags.connections ?? 10),
   smallAccounts: 1000,
   largeAccounts: Number(flags.accounts ?? (quick ? 10_000 : 1_000_000)),
@@ -195,6 +196,28 @@ const MEASUREMENTS = {
   scale: { connections: () => settings.connections, members: ['scale-small', 'scale-large'] },
 };
 
+/**
+ * Runs a target until its throughput stops climbing: a server that has just started runs much of
+ * its code unoptimised (the proxy path took ~20 s at 10 connections to settle on the VM of
+ * results/latest.md), and a ratio taken then would measure the JIT, not the server. Steady: two
+ * consecutive windows within 5 % of each other. A window shorter than 2 s (the quick run) is one
+ * window and no test.
+ */
+async function warmUp(target, connections, check) {
+  const window = Math.min(2, settings.warmupSeconds);
+  let seconds = 0;
+  let previous;
+  while (seconds < settings.warmupSeconds) {
+    const result = await measure(target, { seconds: window, connections });
+    check(result);
+    seconds += window;
+    if (window < 2) return { seconds, steady: undefined };
+    if (previous !== undefined && Math.abs(result.rps - previous) <= 0.05 * previous) return { seconds, steady: true };
+    previous = result.rps;
+  }
+  return { seconds, steady: false };
+}
+
 async function main() {
   const startedAt = new Date();
   const since = () => `${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`;
@@ -262,11 +285,12 @@ async function main() {
     }
   };
 
-  log(`  [${since()}] warm-up: ${settings.warmupSeconds} s per target`);
+  log(`  [${since()}] warm-up: until steady, at most ${settings.warmupSeconds} s per target`);
+  const warmups = {};
   for (const group of groups) {
     for (const id of MEASUREMENTS[group].members) {
-      const result = await measure(targetOf(id), { seconds: settings.warmupSeconds, connections: MEASUREMENTS[group].connections() });
-      check('warm-up', id, result);
+      warmups[id] = await warmUp(targetOf(id), MEASUREMENTS[group].connections(), (result) => check('warm-up', id, result));
+      log(`  warm-up ${id.padEnd(14)} ${warmups[id].seconds.toFixed(1).padStart(5)} s${warmups[id].steady === false ? ' (not steady yet)' : ''}`);
     }
   }
 
@@ -325,6 +349,7 @@ async function main() {
     machine: machineInfo(),
     git: gitInfo(),
     settings,
+    warmups,
     roundsUsed: used.map((r) => r.round),
     figures: figures.map((f) => ({ ...f, met: goalMet(f) })),
     memory,
@@ -498,7 +523,7 @@ function writeResults(report, figures, rounds, used) {
     '',
     `${report.startedAt} · commit ${report.git.commit}${report.git.packagesDirty ? ' (packages/ had uncommitted changes)' : ''} · Node ${report.node} · ${report.machine.cpus} × ${report.machine.cpuModel}`,
     '',
-    `${rounds.length} rounds${rounds.length > s.rounds ? ` (${s.rounds} planned, ${rounds.length - s.rounds} added for want of quiet ones)` : ''} of ${s.seconds} s per measurement after a ${s.warmupSeconds} s warm-up per target; ${s.connections} connections for throughput, 1 for the added latency. ` +
+    `${rounds.length} rounds${rounds.length > s.rounds ? ` (${s.rounds} planned, ${rounds.length - s.rounds} added for want of quiet ones)` : ''} of ${s.seconds} s per measurement after a warm-up per target until steady (${Object.entries(report.warmups).map(([id, w]) => `${id} ${w.seconds} s${w.steady === false ? ', not steady' : ''}`).join(', ')}); ${s.connections} connections for throughput, 1 for the added latency. ` +
       `Ratios are taken within each round, then summarised as median (min – max) over rounds ${report.roundsUsed.join(', ')}. ` +
       `See [bench/README.md](../README.md) for what each figure means.`,
     '',

@@ -36,11 +36,33 @@ export async function authorizedTarget(ctx: ServiceContext, fresh: FreshCredenti
     }
     throw new AuthlinkError('NO_API_BASE_URL', `the API base URL of ${integration.app} is not a URL`, { cause: error });
   }
+  const applyCredentials = scheme.signsEachRequest
+    ? (request: OutgoingRequest) => scheme.apply(credentials, resolved, data, request, client)
+    : placedOnce((request) => scheme.apply(credentials, resolved, data, request));
   return {
     connectedAccountId: row.id,
     app: integration.app,
     baseUrl,
     defaultHeaders: app?.defaultHeaders ?? {},
-    applyCredentials: (request) => scheme.apply(credentials, resolved, data, request, client),
+    applyCredentials,
+  };
+}
+
+/**
+ * A scheme that does not sign each request places the same header and query values on every
+ * request (they depend on the credentials and the account's fields only): they are worked out on
+ * the first call and copied afterwards, rather than rendered again for every proxied call. A
+ * failure (a field the placement needs is missing) is not kept: every call fails the same way.
+ */
+function placedOnce(apply: (request: OutgoingRequest) => void): (request: OutgoingRequest) => void {
+  let placed: { headers: [string, string][]; query: [string, string][] } | undefined;
+  return (request) => {
+    if (placed === undefined) {
+      const probe: OutgoingRequest = { headers: {}, query: new URLSearchParams() };
+      apply(probe);
+      placed = { headers: Object.entries(probe.headers), query: [...probe.query] };
+    }
+    for (const [name, value] of placed.headers) request.headers[name] = value;
+    for (const [name, value] of placed.query) request.query.set(name, value);
   };
 }

@@ -51,38 +51,54 @@ const NOT_TO_CALLER: ReadonlySet<string> = new Set([
   'strict-transport-security',
 ]);
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Field names listed in Connection are hop-by-hop as well (RFC 9110 §7.6.1). */
-function namedInConnection(value: HeaderValue): Set<string> {
+function namedInConnection(value: HeaderValue): ReadonlySet<string> {
+  // Nearly every request says only "keep-alive" or "close", which name no field that is forwarded.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NONE;
   const names = new Set<string>();
-  for (const line of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+  for (const line of Array.isArray(value) ? value : [value]) {
     for (const name of line.split(',')) if (name.trim() !== '') names.add(name.trim().toLowerCase());
   }
   return names;
 }
 
-function forwardable(headers: Readonly<Record<string, HeaderValue>>, isDropped: (name: string) => boolean): Array<[string, string | string[]]> {
+/** Calls `keep` for each field that crosses: not hop-by-hop, not named in Connection, not dropped. */
+function forEachForwardable(
+  headers: Readonly<Record<string, HeaderValue>>,
+  isDropped: (name: string) => boolean,
+  keep: (name: string, value: string | string[]) => void,
+): void {
   const named = namedInConnection(headers['connection']);
-  const kept: Array<[string, string | string[]]> = [];
-  for (const [rawName, value] of Object.entries(headers)) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
+    // Node and undici hand over lower-case names; anything else is lower-cased here.
     const name = rawName.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || isDropped(name)) continue;
-    kept.push([name, value]);
+    keep(name, value);
   }
-  return kept;
 }
+
+const notToUpstream = (name: string): boolean => NOT_TO_UPSTREAM.has(name) || name.startsWith('x-forwarded-');
+const notToCaller = (name: string): boolean => NOT_TO_CALLER.has(name);
 
 /** The caller's header fields that go on to the app, before defaults and credentials are added. */
 export function headersForUpstream(incoming: Readonly<Record<string, HeaderValue>>): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of forwardable(incoming, (name) => NOT_TO_UPSTREAM.has(name) || name.startsWith('x-forwarded-'))) {
+  forEachForwardable(incoming, notToUpstream, (name, value) => {
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
+  });
   return headers;
 }
 
 /** The app's header fields that go back to the caller; repeated fields stay repeated. */
 export function headersForCaller(upstream: Readonly<Record<string, HeaderValue>>): Record<string, string | string[]> {
-  return Object.fromEntries(forwardable(upstream, (name) => NOT_TO_CALLER.has(name)));
+  const headers: Record<string, string | string[]> = {};
+  forEachForwardable(upstream, notToCaller, (name, value) => {
+    headers[name] = value;
+  });
+  return headers;
 }
 
 /**

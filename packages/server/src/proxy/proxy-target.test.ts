@@ -71,6 +71,14 @@ describe('buildUpstreamUrl', () => {
     expect(target(GITHUB, '/x', 'api_key=mine&a=1&api%5Fkey=again', credentials)).toBe('https://api.github.com/x?a=1&api_key=s3cret');
   });
 
+  it('keeps a "#" in the caller\'s query as data, so the credential parameters after it still go', () => {
+    const credentials = new URLSearchParams({ api_key: 's3cret' });
+    const url = buildUpstreamUrl(GITHUB, { path: '/x', query: 'q=a#b' }, credentials);
+    expect(url.hash).toBe('');
+    expect(url.searchParams.get('q')).toBe('a#b');
+    expect(url.searchParams.get('api_key')).toBe('s3cret');
+  });
+
   it("keeps the base URL's own query parameters", () => {
     expect(target(new URL('https://res.openai.azure.com/openai?api-version=2024-10-21'), '/models', 'a=1')).toBe(
       'https://res.openai.azure.com/openai/models?api-version=2024-10-21&a=1',

@@ -134,14 +134,15 @@ export function mergeQuery(baseQuery: string, callerQuery: string, credentialQue
  */
 export function buildUpstreamUrl(base: URL, caller: CallerTarget, credentialQuery: URLSearchParams = new URLSearchParams()): URL {
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw refused('the API base URL is not http(s)');
+  if (base.username !== '' || base.password !== '') throw refused('URLs with userinfo are refused');
   checkCallerPath(caller.path);
   const pathname = caller.path === '' ? base.pathname : `${basePathOf(base)}${caller.path}`;
-  const url = new URL(base.href);
-  url.hash = '';
-  url.pathname = pathname;
+  // "#" is encoded as the search setter would: here it would start a fragment and cut the query.
+  const search = mergeQuery(base.search, caller.query, credentialQuery).replaceAll('#', '%23');
+  // Parsed once from its parts (each URL setter parses again). The base's fragment is left out.
+  const url = new URL(`${base.origin}${pathname}${search === '' ? '' : `?${search}`}`);
   // Belt and braces: after the checks above the URL parser must have nothing left to reinterpret.
   if (url.pathname !== pathname) throw refused('the proxy path would be rewritten by URL parsing');
-  url.search = mergeQuery(base.search, caller.query, credentialQuery);
   assertWithinBase(base, url);
   return url;
 }

@@ -223,9 +223,13 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyRouteDeps> = async (app
   });
 
   // Every proxied call is audited, including refused ones: who called which account's API, and how it went.
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: an async hook costs a promise on every proxied call.
+  app.addHook('onResponse', (request, reply, done) => {
     const { connectedAccountId } = request.params as { connectedAccountId?: string };
-    if (request.projectId === undefined || connectedAccountId === undefined) return;
+    if (request.projectId === undefined || connectedAccountId === undefined) {
+      done();
+      return;
+    }
     const fromApp = reply.getHeader('x-authlink-proxy') === '1';
     services.audit.record({
       projectId: request.projectId,
@@ -236,6 +240,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyRouteDeps> = async (app
       outcome: fromApp ? 'success' : reply.statusCode < 500 ? 'refused' : 'failure',
       detail: { method: request.method, status: reply.statusCode, answeredBy: fromApp ? 'app' : 'authlink' },
     });
+    done();
   });
 
   // Not proxied: the app would echo the request, credentials included, back to the caller (RFC 9110 §9.3.8).

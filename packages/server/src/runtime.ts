@@ -60,9 +60,7 @@ export async function openRuntime(config: ServerConfig, options: RuntimeOptions 
     config.previousEncryptionKeys.map((text, i) => parseEncryptionKey(text, `AUTHLINK_PREVIOUS_ENCRYPTION_KEYS[${i}]`)),
   );
   const db = config.databaseUrl.startsWith('sqlite:')
-    ? openDatabase(`sqlite:${sqlitePath(config.databaseUrl)}`, {
-        onBackgroundError: (error) => options.logger?.warn({ err: error }, 'WAL checkpoints are back on the event loop: the checkpoint worker failed'),
-      })
+    ? openDatabase(`sqlite:${sqlitePath(config.databaseUrl)}`)
     : openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>);

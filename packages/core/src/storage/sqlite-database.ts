@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { registerChangeCounter, SqliteChangeCounter } from './change-counter.js';
 import type { Database } from './database-schema.js';
-import { BackgroundCheckpointer } from './sqlite-checkpointer.js';
 import { GroupCommitSqliteDialect, WriteTracker } from './sqlite-group-commit.js';
 
 /**
@@ -12,14 +11,9 @@ import { GroupCommitSqliteDialect, WriteTracker } from './sqlite-group-commit.js
  * acknowledged write survives a crash or power loss — SQLite writes each commit to the WAL
  * (`synchronous=NORMAL`) and the WAL is fsynced before the writer goes on; the writes of one turn
  * of the event loop share a commit, and commits waiting together share an fsync
- * (sqlite-group-commit.ts). The WAL is checkpointed on a worker thread (sqlite-checkpointer.ts).
+ * (sqlite-group-commit.ts).
  */
-export interface SqliteOptions {
-  /** Work the database does off the event loop (WAL checkpoints) failed; SQLite's own took over. */
-  onBackgroundError?: (error: Error) => void;
-}
-
-export function openSqliteDatabase(path: string, options: SqliteOptions = {}): Kysely<Database> {
+export function openSqliteDatabase(path: string): Kysely<Database> {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(path);
@@ -33,18 +27,7 @@ export function openSqliteDatabase(path: string, options: SqliteOptions = {}): K
   } else {
     sqlite.pragma('synchronous = NORMAL');
     const writes = new WriteTracker();
-    const checkpointer = new BackgroundCheckpointer(path, {
-      setAutocheckpoint: (pages) => {
-        if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${pages}`);
-      },
-      ...(options.onBackgroundError && { onFailure: options.onBackgroundError }),
-    });
-    const hooks = {
-      inTransaction: () => sqlite.inTransaction,
-      writesLost: () => changes.noteLostWrites(),
-      afterSync: () => checkpointer.afterSync(),
-      beforeDestroy: () => checkpointer.close(),
-    };
+    const hooks = { inTransaction: () => sqlite.inTransaction, writesLost: () => changes.noteLostWrites() };
     db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(sqlite, writes, changes) }, writes, path, hooks) });
   }
   registerChangeCounter(db, changes);

@@ -112,10 +112,6 @@ export interface SharedCommitHooks {
   inTransaction(): boolean;
   /** Called when writes that callers may have read were rolled back after all. */
   writesLost(): void;
-  /** Called after each fsync of the WAL (the background checkpointer counts them). */
-  afterSync?(): void;
-  /** Called first when the driver is destroyed, before the connection closes. */
-  beforeDestroy?(): Promise<void>;
 }
 
 /** Most callers one commit is shared by: bounds how long the first of them waits for it. */
@@ -219,10 +215,7 @@ class GroupCommitDriver implements Driver {
     this.#writes = writes;
     this.#wal = wal;
     this.#hooks = hooks;
-    this.#sync = new GroupSync(async () => {
-      await wal.sync();
-      hooks.afterSync?.();
-    });
+    this.#sync = new GroupSync(() => wal.sync());
   }
 
   init(): Promise<void> {
@@ -357,7 +350,6 @@ class GroupCommitDriver implements Driver {
     if (shared !== undefined) await this.#commitLater(shared).catch(() => undefined);
     await this.#pending;
     await this.#sync.settled();
-    await this.#hooks.beforeDestroy?.();
     await this.#wal.close();
     await this.#inner.destroy();
     const left = (connectionsByFile.get(this.#file) ?? 1) - 1;

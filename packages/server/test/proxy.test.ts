@@ -183,7 +183,8 @@ let server: TestServer;
 let upstream: Upstream;
 let decoy: Upstream;
 let peer: OidcPeer;
-const ids = { bearer: '', basic: '', apiKey: '', shopify: '', github: '', oauth: '' };
+const ids = { bearer: '', basic: '', apiKey: '', shopify: '', github: '', openweather: '', oauth: '' };
+const OPENWEATHER_KEY = '0123456789abcdef0123456789abcdef';
 
 beforeAll(async () => {
   server = await startTestServer({ logLevel: 'warn' });
@@ -202,6 +203,8 @@ beforeAll(async () => {
     data: { shop: 'acme', apiKey: 'shpat_secret' },
   });
   ids.github = await initiate({ app: 'github', authScheme: 'API_KEY', authConfig: { baseUrl }, data: { apiKey: 'ghp_secret' } });
+  // OpenWeather places its key in the query string (appid).
+  ids.openweather = await initiate({ app: 'openweather', authScheme: 'API_KEY', authConfig: { baseUrl }, data: { apiKey: OPENWEATHER_KEY } });
 
   peer = await startOidcPeer({ clients: [{ ...TEST_CLIENT, redirectUris: [`${server.url}/oauth/callback`] }] });
   const integrationId = await createOidcIntegration(server, peer, 'acme-api');
@@ -233,6 +236,21 @@ describe('credentials', () => {
     expect(seen.url).toBe('/acme/admin/api/2025-01/shop.json');
     expect(seen.headers['x-shopify-access-token']).toBe('shpat_secret');
     expect(seen.headers.authorization).toBeUndefined();
+  });
+
+  it("puts a query credential on every call (OpenWeather's appid), in place of the caller's parameter of that name", async () => {
+    for (const n of [1, 2]) {
+      const answer = await call('GET', `/api/v1/proxy/${ids.openweather}/data/2.5/weather?q=London&appid=mine&n=${n}`);
+      expect(answer.status).toBe(200);
+    }
+    const hits = upstream.hits('/v1/data/2.5/weather').slice(-2);
+    expect(hits.map((hit) => new URL(hit.url, upstream.url).searchParams.get('n'))).toEqual(['1', '2']);
+    for (const hit of hits) {
+      const query = new URL(hit.url, upstream.url).searchParams;
+      expect(query.getAll('appid')).toEqual([OPENWEATHER_KEY]);
+      expect(query.get('q')).toBe('London');
+      expect(hit.headers.authorization).toBeUndefined();
+    }
   });
 
   it("adds the app's default headers, lets the caller override them, and never lets it override the credentials", async () => {

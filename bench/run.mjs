@@ -275,6 +275,9 @@ async function main() {
     }),
   };
   const targetOf = (id) => targets[id.replace(/@\d+$/, '')];
+  // The process that answers each target, whose CPU time per request is recorded beside its throughput.
+  const serverOf = { bare: baselines, passthrough: baselines, direct: upstream, credentials: main, initiate: main, proxy: main, 'scale-small': small, 'scale-large': large };
+  const serverPidOf = (id) => serverOf[id.replace(/@\d+$/, '')]?.child.pid;
 
   const ourPids = () => [process.pid, ...children.filter((c) => c.process?.exitCode === null).map((c) => c.pid)];
   const meter = new BusyMeter(ourPids);
@@ -309,11 +312,13 @@ async function main() {
         await sleep(100);
         const before = meter.snapshot();
         const result = await measure(targetOf(id), { seconds: settings.seconds, connections: MEASUREMENTS[group].connections() });
-        busy[id] = meter.between(before, meter.snapshot());
-        results[id] = result;
+        const after = meter.snapshot();
+        busy[id] = meter.between(before, after);
+        const serverCpuSeconds = meter.cpuSecondsOf(serverPidOf(id), before, after);
+        results[id] = { ...result, serverCpuUsPerRequest: result.requests > 0 ? (serverCpuSeconds * 1e6) / result.requests : NaN };
         check(r, id, result);
         log(
-          `  round ${r}  ${id.padEnd(14)} ${fmt(result.rps, 'req/s').padStart(13)}  p50 ${fmt(result.latencyMs.p50, 'ms').padStart(9)}  p99 ${fmt(result.latencyMs.p99, 'ms').padStart(9)}  other CPU ${busy[id].otherCores.toFixed(2)} cores`,
+          `  round ${r}  ${id.padEnd(14)} ${fmt(result.rps, 'req/s').padStart(13)}  p50 ${fmt(result.latencyMs.p50, 'ms').padStart(9)}  p99 ${fmt(result.latencyMs.p99, 'ms').padStart(9)}  server ${results[id].serverCpuUsPerRequest.toFixed(0).padStart(4)} µs/req  other CPU ${busy[id].otherCores.toFixed(2)} cores`,
         );
       }
     }
@@ -486,6 +491,7 @@ function measurementRows(rounds) {
         rps: fmt(m.rps, 'req/s'),
         p50: fmt(m.latencyMs.p50, 'ms'),
         p99: fmt(m.latencyMs.p99, 'ms'),
+        cpu: Number.isFinite(m.serverCpuUsPerRequest) ? `${m.serverCpuUsPerRequest.toFixed(0)} µs` : '—',
         other: r.busyByMeasurement[id].otherCores.toFixed(2),
       });
     }
@@ -498,6 +504,7 @@ const MEASUREMENT_COLUMNS = [
   ['rps', 'throughput'],
   ['p50', 'p50'],
   ['p99', 'p99'],
+  ['cpu', 'server CPU per request'],
   ['other', 'other CPU (cores)'],
 ];
 

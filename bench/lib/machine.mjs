@@ -40,6 +40,12 @@ export class BusyMeter {
     };
   }
 
+  /** CPU time of one of our processes between two snapshots, in seconds (every thread of it). */
+  cpuSecondsOf(pid, start, end) {
+    if (pid === undefined || start.ours[pid] === undefined || end.ours[pid] === undefined) return NaN;
+    return (end.ours[pid] - start.ours[pid]) / clockTicks;
+  }
+
   /** CPU used between two snapshots, in cores (1.0 = one core busy all the time). */
   between(start, end) {
     const seconds = Number(end.at - start.at) / 1e9;

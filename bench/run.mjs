@@ -204,10 +204,11 @@ const MEASUREMENTS = {
  * window and no test.
  */
 async function warmUp(target, connections, check) {
+  if (!(settings.warmupSeconds > 0)) return { seconds: 0, steady: undefined };
   const window = Math.min(2, settings.warmupSeconds);
   let seconds = 0;
   let previous;
-  while (seconds < settings.warmupSeconds) {
+  while (seconds + window <= settings.warmupSeconds) {
     const result = await measure(target, { seconds: window, connections });
     check(result);
     seconds += window;

@@ -263,22 +263,20 @@ async function main() {
 
   const headers = { 'x-api-key': apiKey };
   const pick = (ids) => ids[Math.floor(Math.random() * ids.length)];
+  // Each target names the process that answers it, whose CPU time per request is recorded beside its throughput.
   const targets = {
-    bare: { url: `${baselines.origin}/x/${accountId}`, headers },
-    credentials: { url: `${main.origin}/api/v1/connected-accounts/${accountId}/credentials`, headers },
-    initiate: { url: `${main.origin}/api/v1/connected-accounts`, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: initiateBody },
-    direct: { url: `${upstream.origin}/v1/users/me`, headers },
-    passthrough: { url: `${baselines.origin}/proxy/${accountId}/v1/users/me`, headers },
-    proxy: { url: `${main.origin}/api/v1/proxy/${accountId}/v1/users/me`, headers },
+    bare: { url: `${baselines.origin}/x/${accountId}`, headers, server: baselines },
+    credentials: { url: `${main.origin}/api/v1/connected-accounts/${accountId}/credentials`, headers, server: main },
+    initiate: { url: `${main.origin}/api/v1/connected-accounts`, method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: initiateBody, server: main },
+    direct: { url: `${upstream.origin}/v1/users/me`, headers, server: upstream },
+    passthrough: { url: `${baselines.origin}/proxy/${accountId}/v1/users/me`, headers, server: baselines },
+    proxy: { url: `${main.origin}/api/v1/proxy/${accountId}/v1/users/me`, headers, server: main },
     ...(small && {
-      'scale-small': { url: `${small.origin}/api/v1/connected-accounts/${small.ids[0]}/credentials`, headers, path: () => `/api/v1/connected-accounts/${pick(small.ids)}/credentials` },
-      'scale-large': { url: `${large.origin}/api/v1/connected-accounts/${large.ids[0]}/credentials`, headers, path: () => `/api/v1/connected-accounts/${pick(large.ids)}/credentials` },
+      'scale-small': { url: `${small.origin}/api/v1/connected-accounts/${small.ids[0]}/credentials`, headers, path: () => `/api/v1/connected-accounts/${pick(small.ids)}/credentials`, server: small },
+      'scale-large': { url: `${large.origin}/api/v1/connected-accounts/${large.ids[0]}/credentials`, headers, path: () => `/api/v1/connected-accounts/${pick(large.ids)}/credentials`, server: large },
     }),
   };
   const targetOf = (id) => targets[id.replace(/@\d+$/, '')];
-  // The process that answers each target, whose CPU time per request is recorded beside its throughput.
-  const serverOf = { bare: baselines, passthrough: baselines, direct: upstream, credentials: main, initiate: main, proxy: main, 'scale-small': small, 'scale-large': large };
-  const serverPidOf = (id) => serverOf[id.replace(/@\d+$/, '')]?.child.pid;
 
   const ourPids = () => [process.pid, ...children.filter((c) => c.process?.exitCode === null).map((c) => c.pid)];
   const meter = new BusyMeter(ourPids);
@@ -315,7 +313,7 @@ async function main() {
         const result = await measure(targetOf(id), { seconds: settings.seconds, connections: MEASUREMENTS[group].connections() });
         const after = meter.snapshot();
         busy[id] = meter.between(before, after);
-        const serverCpuSeconds = meter.cpuSecondsOf(serverPidOf(id), before, after);
+        const serverCpuSeconds = meter.cpuSecondsOf(targetOf(id).server.child.pid, before, after);
         results[id] = { ...result, serverCpuUsPerRequest: result.requests > 0 ? (serverCpuSeconds * 1e6) / result.requests : NaN };
         check(r, id, result);
         log(

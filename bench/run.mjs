@@ -408,14 +408,17 @@ function buildFigures(rounds, memory, small, large) {
     return values.length === 0 ? undefined : spread(values);
   };
   const rps = (r) => r.rps;
+  const cpu = (r) => r.serverCpuUsPerRequest;
+  // What a request cost the server that answered it, on both sides of a throughput ratio.
+  const cpuOf = (target, baseline) => ({ value: of(target, cpu), baseline: of(baseline, cpu) });
   const p50 = (r) => r.latencyMs.p50;
   const p99 = (r) => r.latencyMs.p99;
   const c = settings.connections;
   const count = (n) => n.toLocaleString('en-US');
   const figures = [
-    { id: 'credentials', figure: `credential read ÷ bare route (${c} conns)`, value: of('credentials', rps), valueUnit: 'req/s', baseline: of('bare', rps), baselineLabel: '(bare /x/:id)', ratio: ratio('credentials'), ratioUnit: 'x', goal: { op: '>=', target: 0.5 } },
-    { id: 'initiate', figure: `initiate OAuth2 connection ÷ bare route (${c} conns)`, value: of('initiate', rps), valueUnit: 'req/s', baseline: of('bare', rps), baselineLabel: '(bare /x/:id)', ratio: ratio('initiate'), ratioUnit: 'x', goal: { op: '>=', target: 0.3 } },
-    { id: 'proxy', figure: `proxy ÷ bare pass-through (${c} conns)`, value: of('proxy', rps), valueUnit: 'req/s', baseline: of('passthrough', rps), baselineLabel: '(Fastify+undici)', ratio: ratio('proxy'), ratioUnit: 'x', goal: { op: '>=', target: 0.9 } },
+    { id: 'credentials', figure: `credential read ÷ bare route (${c} conns)`, value: of('credentials', rps), valueUnit: 'req/s', baseline: of('bare', rps), baselineLabel: '(bare /x/:id)', ratio: ratio('credentials'), ratioUnit: 'x', goal: { op: '>=', target: 0.5 }, cpu: cpuOf('credentials', 'bare') },
+    { id: 'initiate', figure: `initiate OAuth2 connection ÷ bare route (${c} conns)`, value: of('initiate', rps), valueUnit: 'req/s', baseline: of('bare', rps), baselineLabel: '(bare /x/:id)', ratio: ratio('initiate'), ratioUnit: 'x', goal: { op: '>=', target: 0.3 }, cpu: cpuOf('initiate', 'bare') },
+    { id: 'proxy', figure: `proxy ÷ bare pass-through (${c} conns)`, value: of('proxy', rps), valueUnit: 'req/s', baseline: of('passthrough', rps), baselineLabel: '(Fastify+undici)', ratio: ratio('proxy'), ratioUnit: 'x', goal: { op: '>=', target: 0.9 }, cpu: cpuOf('proxy', 'passthrough') },
     { id: 'proxy-vs-direct', figure: `proxy ÷ upstream direct (${c} conns)`, value: of('proxy', rps), valueUnit: 'req/s', baseline: of('direct', rps), baselineLabel: '(upstream)', ratio: ratio('proxyVsDirect'), ratioUnit: 'x' },
     { id: 'proxy-added-latency', figure: 'proxy added p50 latency (1 conn)', value: of('proxy@1', p50), valueUnit: 'ms', baseline: of('direct@1', p50), baselineLabel: '(upstream direct)', ratio: ratio('proxyAddedMs'), ratioUnit: '+ms', goal: { op: '<=', target: 0.5, unit: '+ms' } },
     { id: 'passthrough-added-latency', figure: 'pass-through added p50 latency (1 conn)', value: of('passthrough@1', p50), valueUnit: 'ms', baseline: of('direct@1', p50), baselineLabel: '(upstream direct)', ratio: ratio('passthroughAddedMs'), ratioUnit: '+ms' },
@@ -480,6 +483,38 @@ const ROUND_COLUMNS = [
   ['scale', 'p99 large ÷ small'],
 ];
 
+/**
+ * The throughput goals as CPU budgets: a goal of r over a baseline that costs its server B µs a
+ * request leaves authlink about B ÷ r µs. Unlike throughput, CPU per request hardly depends on how
+ * the load generator and the server shared the cores, so it says what a miss is made of.
+ */
+function cpuBudgetRows(figures) {
+  const us = (v) => (Number.isFinite(v) ? `${v.toFixed(0)} µs` : '—');
+  return figures
+    .filter((f) => f.cpu?.value && f.cpu.baseline && f.goal?.op === '>=')
+    .map((f) => {
+      const value = f.cpu.value.median;
+      const baseline = f.cpu.baseline.median;
+      const allowed = baseline / f.goal.target;
+      return {
+        figure: f.figure.replace(/ \(\d+ conns\)$/, ''),
+        value: us(value),
+        baseline: us(baseline),
+        ratio: fmt(baseline / value, 'x'),
+        allowed: us(allowed),
+        over: value <= allowed ? 'within' : `+${us(value - allowed)}`,
+      };
+    });
+}
+const CPU_COLUMNS = [
+  ['figure', 'figure'],
+  ['value', 'authlink CPU per request'],
+  ['baseline', 'baseline CPU per request'],
+  ['ratio', 'baseline ÷ authlink'],
+  ['allowed', 'the goal allows'],
+  ['over', 'over by'],
+];
+
 function measurementRows(rounds) {
   const rows = [];
   for (const r of rounds) {
@@ -511,6 +546,11 @@ function writeResults(report, figures, rounds, used) {
   const rows = tableRows(figures);
   log('');
   log(textTable(rows));
+  const budgets = cpuBudgetRows(figures);
+  if (budgets.length > 0) {
+    log('');
+    log(textTable(budgets, CPU_COLUMNS));
+  }
   log('');
   log(textTable(roundRows(rounds, used), ROUND_COLUMNS));
   if (used.length !== rounds.filter((r) => !r.noisy).length || used.length < rounds.length) {
@@ -535,6 +575,16 @@ function writeResults(report, figures, rounds, used) {
     '',
     markdownTable(rows),
     '',
+    ...(budgets.length > 0
+      ? [
+          '## Server CPU per request',
+          '',
+          "What a request cost the server that answered it (all its threads, kernel time included; medians over the same rounds), and the CPU a throughput goal leaves authlink: the baseline's cost ÷ the goal. Throughput also depends on how the load generator and the server shared the 2 cores; CPU per request hardly does.",
+          '',
+          markdownTable(budgets, CPU_COLUMNS),
+          '',
+        ]
+      : []),
     '## Rounds',
     '',
     `A round is noisy (and left out when at least 3 quiet ones remain) when, during any of its measurements, processes other than the bench's used more than ${s.noiseThresholdCores} cores on average.`,

@@ -16,6 +16,7 @@ import { findConnectedAccountRow, identityColumns, transitionConnectedAccount } 
 import { learnIdentity } from './account-identity.js';
 import { scopeColumns, scopesToAsk } from './account-scopes.js';
 import { checkCredentials } from './credential-check.js';
+import { formDestinations } from './form-destinations.js';
 import { planCompletion, type Completion } from './flow-completion.js';
 import { readProjectSettings } from './project-settings.js';
 import { withQuery } from './redirect-url.js';
@@ -60,6 +61,11 @@ export interface ConnectForm {
   fields: FieldDefinition[];
   values: Record<string, string>;
   error?: string;
+  /**
+   * Where accepting the form may send the browser, as CSP sources for the page's `form-action`:
+   * the initiator's redirect URL, and the provider's authorization endpoint when one follows.
+   */
+  continuesTo: string[];
 }
 
 /** `browserBinding`: a value to set as a cookie for the callback, when the project binds flows to the browser. */
@@ -309,7 +315,13 @@ export class ConnectFlowService {
 
   #form(linked: LinkedAccount, fields: FieldDefinition[]): ConnectForm {
     const app = appOf(this.#ctx, linked.row.app);
-    return { appKey: linked.row.app, appName: app?.name ?? linked.row.app, fields, values: JSON.parse(linked.row.data) as Record<string, string> };
+    return {
+      appKey: linked.row.app,
+      appName: app?.name ?? linked.row.app,
+      fields,
+      values: JSON.parse(linked.row.data) as Record<string, string>,
+      continuesTo: formDestinations(linked.row.redirect_url, linked.resolved, linked.scheme.authorize !== undefined),
+    };
   }
 
   #end(row: ConnectedAccountRow, status: 'success' | 'failed', error?: string): FlowEnd {

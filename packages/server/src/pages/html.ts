@@ -13,18 +13,30 @@ button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:8px;bac
 .error{background:#fdecec;color:#8a1c1c;padding:.7rem;border-radius:8px}.ok{color:#17663a}
 `;
 
+const policy = (formAction: string): string => `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`;
+
 /**
  * Pages carry no script at all; the CSP says so, and forbids framing (clickjacking on a form
  * that takes credentials) and leaking the connect URL through Referer.
  */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': policy("'self'"),
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 });
+
+/**
+ * The headers of a page with a form. Browsers hold the redirects that answer a form submission to
+ * `form-action` as well as the form's own action, so the policy names every place the answer may
+ * send the browser on to (CSP sources), and this server's public origin, which the form posts to.
+ */
+export function formPageHeaders(postsTo: string, continuesTo: readonly string[]): Record<string, string> {
+  const sources = new Set(["'self'", new URL(postsTo).origin, ...continuesTo]);
+  return { ...PAGE_HEADERS, 'content-security-policy': policy([...sources].join(' ')) };
+}
 
 export function renderPage(title: string, body: string): string {
   return `<!doctype html>

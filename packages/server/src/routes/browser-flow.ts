@@ -1,18 +1,22 @@
-import { AuthlinkError, type FlowEnd, type RedirectOutcome } from '@authlink/core';
+import { AuthlinkError, type ConnectForm, type FlowEnd, type RedirectOutcome } from '@authlink/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { renderConnectForm } from '../pages/connect-form-page.js';
 import { renderFailurePage, renderSuccessPage } from '../pages/flow-result-page.js';
-import { PAGE_HEADERS } from '../pages/html.js';
+import { formPageHeaders, PAGE_HEADERS } from '../pages/html.js';
 import type { RouteDeps } from './route-deps.js';
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) });
 const FormBody = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 8192 }), { maxProperties: 32 });
 
-function page(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(html);
+function page(reply: FastifyReply, status: number, html: string, headers: Readonly<Record<string, string>> = PAGE_HEADERS): FastifyReply {
+  return reply.code(status).headers(headers).send(html);
+}
+
+function formPage(reply: FastifyReply, status: number, form: ConnectForm, action: string): FastifyReply {
+  return page(reply, status, renderConnectForm(form, action), formPageHeaders(action, form.continuesTo));
 }
 
 const FLOW_COOKIE = 'authlink_flow';
@@ -68,12 +72,12 @@ export const browserFlowRoutes: FastifyPluginAsyncTypebox<RouteDeps & { publicUr
   app.get('/connect/:token', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
     const outcome = await services.connectFlow.open(request.params.token);
     if (outcome.kind === 'redirect') return redirectToProvider(reply, outcome, 302, publicUrl);
-    return page(reply, 200, renderConnectForm(outcome.form, `${publicUrl}/connect/${request.params.token}`));
+    return formPage(reply, 200, outcome.form, `${publicUrl}/connect/${request.params.token}`);
   });
 
   app.post('/connect/:token', { schema: { hide: true, params: TokenParams, body: FormBody } }, async (request, reply) => {
     const outcome = await services.connectFlow.submit(request.params.token, request.body);
-    if (outcome.kind === 'form') return page(reply, 400, renderConnectForm(outcome.form, `${publicUrl}/connect/${request.params.token}`));
+    if (outcome.kind === 'form') return formPage(reply, 400, outcome.form, `${publicUrl}/connect/${request.params.token}`);
     if (outcome.kind === 'redirect') return redirectToProvider(reply, outcome, 303, publicUrl);
     return finish(reply, outcome.end);
   });

@@ -71,6 +71,8 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
     const landed = await landedInApp(page);
     expect(landed.pathname).toBe('/connected');
     expect(Object.fromEntries(landed.searchParams)).toEqual({ status: 'success', connectedAccountId: started.connectedAccountId, appName: 'stripe' });
+    // The browser did ask the app for the page, not just show its address.
+    expect(landings.map((url) => url.href)).toContain(landed.href);
     expect(await statusOf(started.connectedAccountId)).toBe('ACTIVE');
     expect(complaints).toEqual([]);
     await page.context().close();
@@ -103,6 +105,7 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
     expect(landed.pathname).toBe('/shop-connected');
     expect(landed.searchParams.get('status')).toBe('success');
     expect(landed.searchParams.get('connectedAccountId')).toBe(started.connectedAccountId);
+    expect(landings.map((url) => url.href)).toContain(landed.href);
     expect(await statusOf(started.connectedAccountId)).toBe('ACTIVE');
     // The store the user typed stays with the account, for the API base URL.
     expect((await server.api('GET', `/api/v1/connected-accounts/${started.connectedAccountId}`)).body.data).toMatchObject({ shop: 'acme' });

@@ -59,6 +59,17 @@ async function landedInApp(page: Page): Promise<URL> {
   return new URL(page.url());
 }
 
+/** The provider's own sign-in and consent pages (oidc-provider's development interactions). */
+async function signInAndApprove(page: Page, login: string, beforeApproving?: () => Promise<void>): Promise<void> {
+  await page.waitForURL((url) => url.origin === new URL(peer.issuer).origin, { timeout: 15_000 });
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', 'any-password');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=Authorize');
+  await beforeApproving?.();
+  await page.click('button[type=submit]');
+}
+
 describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
   it('a key typed into the hosted form connects, and the browser goes back to the app', async () => {
     const started = await initiate({ app: 'stripe', entityId: 'browser-form', redirectUrl: `${appOrigin}/connected`, validate: false });
@@ -93,13 +104,7 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
     await page.fill('input[name=shop]', 'acme');
     await page.click('button[type=submit]');
 
-    // The provider's own sign-in and consent pages (oidc-provider's development interactions).
-    await page.waitForURL((url) => url.origin === new URL(peer.issuer).origin, { timeout: 15_000 });
-    await page.fill('input[name=login]', 'melissa');
-    await page.fill('input[name=password]', 'any-password');
-    await page.click('button[type=submit]');
-    await page.waitForSelector('text=Authorize');
-    await page.click('button[type=submit]');
+    await signInAndApprove(page, 'melissa');
 
     const landed = await landedInApp(page);
     expect(landed.pathname).toBe('/shop-connected');
@@ -111,6 +116,41 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
     expect((await server.api('GET', `/api/v1/connected-accounts/${started.connectedAccountId}`)).body.data).toMatchObject({ shop: 'acme' });
     expect(complaints.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
     await page.context().close();
+  });
+
+  it('with flows bound to the browser, the flow cookie completes in Chromium, and a callback in a browser without it fails', async () => {
+    // A plain OpenID provider known by its issuer (endpoints by discovery).
+    const integration = await server.api('POST', '/api/v1/integrations', { app: 'acme-idp', authScheme: 'OAUTH2', authConfig: { ...CLIENT, issuer: peer.issuer, scopes: ['openid', 'email'] } });
+    expect(integration.status).toBe(201);
+    expect((await server.api('PATCH', '/api/v1/project', { requireSameBrowser: true })).status).toBe(200);
+    try {
+      // The browser that opened the link finishes the flow: the cookie set with the redirect to the provider comes back with the callback.
+      const same = await initiate({ integrationId: integration.body.id, entityId: 'bound', redirectUrl: `${appOrigin}/bound` });
+      const { page } = await openPage(browser);
+      await page.goto(same.redirectUrl);
+      await signInAndApprove(page, 'bound-user');
+      expect((await landedInApp(page)).searchParams.get('status')).toBe('success');
+      expect(await statusOf(same.connectedAccountId)).toBe('ACTIVE');
+      await page.context().close();
+
+      // The callback reaches a browser without the flow's cookie (a phished callback URL opened by a
+      // victim): played by dropping the cookie before approving, after checking how it was set.
+      const phished = await initiate({ integrationId: integration.body.id, entityId: 'phished', redirectUrl: `${appOrigin}/phished` });
+      const other = await openPage(browser);
+      await other.page.goto(phished.redirectUrl);
+      await signInAndApprove(other.page, 'attacker', async () => {
+        // Cookies ignore ports: the provider's, on 127.0.0.1 as well, are in the jar too.
+        const cookies = (await other.page.context().cookies(`${server.url}/oauth/callback`)).filter((cookie) => cookie.name === 'authlink_flow');
+        expect(cookies).toEqual([expect.objectContaining({ path: '/oauth/callback', httpOnly: true, sameSite: 'Lax' })]);
+        await other.page.context().clearCookies({ name: 'authlink_flow' });
+      });
+      const landed = await landedInApp(other.page);
+      expect(Object.fromEntries(landed.searchParams)).toMatchObject({ status: 'failed', error: 'browser_mismatch', connectedAccountId: phished.connectedAccountId });
+      expect(await statusOf(phished.connectedAccountId)).toBe('FAILED');
+      await other.page.context().close();
+    } finally {
+      await server.api('PATCH', '/api/v1/project', { requireSameBrowser: false });
+    }
   });
 
   it('the form page allows its form to lead only where the flow goes', async () => {

@@ -23,9 +23,16 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A page that keeps what the browser complained about (CSP violations are console errors). */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * A page in a context of its own (its own cookies) that keeps what the browser complained about
+ * (CSP violations are console errors). Requests beyond this machine are refused before they leave
+ * it: the tests' peers are local, and a page of theirs that asks for a web font must not call out.
+ */
 export async function openPage(browser: Browser): Promise<{ page: Page; complaints: string[] }> {
   const context = await browser.newContext();
+  await context.route((url) => !LOOPBACK_HOSTS.has(url.hostname), (route) => route.abort('blockedbyclient'));
   const page = await context.newPage();
   const complaints: string[] = [];
   page.on('console', (message: ConsoleMessage) => {

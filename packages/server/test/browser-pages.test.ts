@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, skipWithoutBrowser } from './support/chromium.js';
+import { launchChromium, openPage, signInAndApprove, skipWithoutBrowser } from './support/chromium.js';
 import { startOidcPeer, type OidcPeer } from './support/oidc-peer.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -59,15 +59,9 @@ async function landedInApp(page: Page): Promise<URL> {
   return new URL(page.url());
 }
 
-/** The provider's own sign-in and consent pages (oidc-provider's development interactions). */
-async function signInAndApprove(page: Page, login: string, beforeApproving?: () => Promise<void>): Promise<void> {
-  await page.waitForURL((url) => url.origin === new URL(peer.issuer).origin, { timeout: 15_000 });
-  await page.fill('input[name=login]', login);
-  await page.fill('input[name=password]', 'any-password');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=Authorize');
-  await beforeApproving?.();
-  await page.click('button[type=submit]');
+/** The provider's own sign-in and consent pages. */
+function signIn(page: Page, login: string, beforeApproving?: () => Promise<void>): Promise<void> {
+  return signInAndApprove(page, new URL(peer.issuer).origin, login, beforeApproving);
 }
 
 describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
@@ -104,7 +98,7 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
     await page.fill('input[name=shop]', 'acme');
     await page.click('button[type=submit]');
 
-    await signInAndApprove(page, 'melissa');
+    await signIn(page, 'melissa');
 
     const landed = await landedInApp(page);
     expect(landed.pathname).toBe('/shop-connected');
@@ -128,7 +122,7 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
       const same = await initiate({ integrationId: integration.body.id, entityId: 'bound', redirectUrl: `${appOrigin}/bound` });
       const { page } = await openPage(browser);
       await page.goto(same.redirectUrl);
-      await signInAndApprove(page, 'bound-user');
+      await signIn(page, 'bound-user');
       expect((await landedInApp(page)).searchParams.get('status')).toBe('success');
       expect(await statusOf(same.connectedAccountId)).toBe('ACTIVE');
       await page.context().close();
@@ -138,7 +132,7 @@ describe.skipIf(skipWithoutBrowser)('hosted pages in Chromium', () => {
       const phished = await initiate({ integrationId: integration.body.id, entityId: 'phished', redirectUrl: `${appOrigin}/phished` });
       const other = await openPage(browser);
       await other.page.goto(phished.redirectUrl);
-      await signInAndApprove(other.page, 'attacker', async () => {
+      await signIn(other.page, 'attacker', async () => {
         // Cookies ignore ports: the provider's, on 127.0.0.1 as well, are in the jar too.
         const cookies = (await other.page.context().cookies(`${server.url}/oauth/callback`)).filter((cookie) => cookie.name === 'authlink_flow');
         expect(cookies).toEqual([expect.objectContaining({ path: '/oauth/callback', httpOnly: true, sameSite: 'Lax' })]);

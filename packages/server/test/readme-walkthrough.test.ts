@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, within } from './support/built-cli.js';
-import { launchChromium, openPage, skipWithoutBrowser } from './support/chromium.js';
+import { launchChromium, openPage, signInAndApprove, skipWithoutBrowser } from './support/chromium.js';
 import { freePort } from './support/test-server.js';
 
 const run = promisify(execFile);
@@ -88,14 +88,9 @@ async function waitFor<T>(what: () => string, probe: () => T | undefined): Promi
   }
 }
 
-/** Signs in at the demo provider (any name and password) and approves. */
-async function signInAndApprove(page: Page): Promise<void> {
-  await page.waitForURL((url) => url.port === String(providerPort), { timeout: WAIT_MS });
-  await page.fill('input[name=login]', 'melissa');
-  await page.fill('input[name=password]', 'any password');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=Authorize');
-  await page.click('button[type=submit]');
+/** The demo provider's sign-in (any name and password) and consent. */
+function signIn(page: Page): Promise<void> {
+  return signInAndApprove(page, `http://127.0.0.1:${providerPort}`, 'melissa');
 }
 
 async function statusOf(id: string): Promise<string> {
@@ -207,7 +202,7 @@ describe.skipIf(skipWithoutBrowser)('the README walkthrough, as pasted', () => {
     // "a page that does not exist": the browser is stopped there and the URL read.
     await page.route('http://127.0.0.1:3000/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
     await page.goto(started.redirectUrl);
-    await signInAndApprove(page);
+    await signIn(page);
     await page.waitForURL((url) => url.origin === 'http://127.0.0.1:3000', { timeout: WAIT_MS });
     const landed = new URL(page.url());
     expect(landed.pathname).toBe('/connected');
@@ -237,7 +232,7 @@ describe.skipIf(skipWithoutBrowser)('the README walkthrough, as pasted', () => {
       const link = await waitFor(() => `the example printed no link: ${printed}`, () => /^\s+(http:\/\/\S+\/connect\/\S+)$/m.exec(printed)?.[1]);
       const { page } = await openPage(browser);
       await page.goto(link);
-      await signInAndApprove(page);
+      await signIn(page);
       expect(await within(exited, WAIT_MS, () => `the example did not finish: ${printed}`)).toBe(0);
       await page.context().close();
     } finally {

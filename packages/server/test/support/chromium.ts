@@ -41,3 +41,17 @@ export async function openPage(browser: Browser): Promise<{ page: Page; complain
   page.on('pageerror', (error) => complaints.push(error.message));
   return { page, complaints };
 }
+
+/**
+ * Signs in at an oidc-provider's development interaction pages (any name and password) and
+ * approves its consent page; `beforeApproving` runs while consent is on screen.
+ */
+export async function signInAndApprove(page: Page, providerOrigin: string, login: string, beforeApproving?: () => Promise<void>): Promise<void> {
+  await page.waitForURL((url) => url.origin === providerOrigin, { timeout: 15_000 });
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', 'any-password');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=Authorize');
+  await beforeApproving?.();
+  await page.click('button[type=submit]');
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT, within } from './support/built-cli.js';
 import { launchChromium, openPage, signInAndApprove, skipWithoutBrowser } from './support/chromium.js';
 import { freePort } from './support/test-server.js';
@@ -78,14 +78,16 @@ async function answerOf(command: Command): Promise<Record<string, unknown>> {
   return JSON.parse(answer) as Record<string, unknown>;
 }
 
-async function waitFor<T>(what: () => string, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls `probe` (vitest's vi.waitFor) until it gives a value; fails with `what()` after WAIT_MS. */
+function waitFor<T>(what: () => string, probe: () => T | undefined): Promise<T> {
+  return vi.waitFor(
+    () => {
+      const value = probe();
+      if (value === undefined) throw new Error(what());
+      return value;
+    },
+    { timeout: WAIT_MS, interval: 50 },
+  );
 }
 
 /** The demo provider's sign-in (any name and password) and consent. */
